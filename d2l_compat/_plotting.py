@@ -1,0 +1,235 @@
+"""Framework-free plotting: :func:`use_svg_display`, :func:`set_figsize`, :func:`plot`
+and the live-updating :class:`Animator`.
+
+Display model of :class:`Animator`: the figure is kept away from pyplot's figure list
+(so ``%matplotlib inline`` does not flush an extra copy at the end of the cell). Inside a
+Jupyter/Colab kernel the first :meth:`Animator.add` displays the figure with a display
+id and later calls update that same output in place; headless runners (nbclient, nbval)
+apply those updates too, so the saved cell holds exactly one figure, and text printed
+after it stays. Outside a kernel (plain scripts, terminal IPython) nothing is displayed;
+the data and ``animator.fig`` are kept for the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+__all__ = ["Animator", "plot", "set_figsize", "use_svg_display"]
+
+_DEFAULT_FMTS = ("-", "m--", "g-.", "r:")
+
+
+def _kernel_shell() -> Any:
+    """The running IPython *kernel* shell (Jupyter, Colab, nbclient), else ``None``."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    shell = get_ipython()
+    return shell if shell is not None and getattr(shell, "kernel", None) is not None else None
+
+
+def use_svg_display() -> None:
+    """Make the inline backend render figures as SVG (d2l, section "Calculus").
+
+    A no-op outside IPython.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    if get_ipython() is None:
+        return
+    try:
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:
+        return
+    set_matplotlib_formats("svg")
+
+
+def set_figsize(figsize: tuple[float, float] = (3.5, 2.5)) -> None:
+    """Use SVG display and set matplotlib's default figure size in inches
+    (d2l, section "Calculus")."""
+    use_svg_display()
+    plt.rcParams["figure.figsize"] = figsize
+
+
+def _to_numpy(values: Any) -> np.ndarray:
+    """Framework tensors (MXNet, PyTorch, TensorFlow), lists or scalars -> numpy."""
+    if isinstance(values, np.ndarray):
+        return values
+    if hasattr(values, "asnumpy"):  # MXNet
+        return np.asarray(values.asnumpy())
+    if hasattr(values, "detach"):  # PyTorch
+        return values.detach().cpu().numpy()
+    if hasattr(values, "numpy"):  # TensorFlow eager tensors
+        return np.asarray(values.numpy())
+    if isinstance(values, list | tuple | range):
+        return np.asarray([_to_numpy(v) for v in values])
+    return np.asarray(values)
+
+
+def _one_series(values: Any) -> bool:
+    if hasattr(values, "ndim"):
+        return values.ndim == 1
+    if isinstance(values, list | tuple | range):
+        return len(values) == 0 or np.ndim(_to_numpy(values[0])) == 0
+    return False
+
+
+def _set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend) -> None:
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(ylabel)
+    axes.set_xscale(xscale)
+    axes.set_yscale(yscale)
+    axes.set_xlim(xlim)
+    axes.set_ylim(ylim)
+    if legend:
+        axes.legend(legend)
+    axes.grid()
+
+
+def plot(
+    X: Any,
+    Y: Any = None,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    legend: Sequence[str] | None = None,
+    xlim: Sequence[float] | None = None,
+    ylim: Sequence[float] | None = None,
+    xscale: str = "linear",
+    yscale: str = "linear",
+    fmts: Sequence[str] = _DEFAULT_FMTS,
+    figsize: tuple[float, float] = (3.5, 2.5),
+    axes: Any = None,
+) -> None:
+    """Plot one or more series (d2l, section "Calculus").
+
+    Args:
+        X: x values: a 1-D array/tensor or list of numbers, or a list of such series.
+            When ``Y`` is None, ``X`` holds the y values, plotted against their index.
+        Y: y values, one series or a list of series (MXNet, PyTorch and TensorFlow
+            tensors and Python lists of numbers/0-d tensors are accepted).
+        xlabel, ylabel, legend, xlim, ylim, xscale, yscale: axis settings.
+        fmts: matplotlib format strings, one per series (cycled no further).
+        figsize: figure size in inches, used for a new current figure.
+        axes: matplotlib axes to draw on; default: pyplot's current axes, which the
+            inline backend shows once at the end of the cell.
+    """
+    legend = [] if legend is None else list(legend)
+    set_figsize(figsize)
+    axes = axes if axes is not None else plt.gca()
+    if _one_series(X):
+        X = [X]
+    if Y is None:
+        X, Y = [[]] * len(X), X
+    elif _one_series(Y):
+        Y = [Y]
+    if len(X) != len(Y):
+        X = list(X) * len(Y)
+    axes.cla()
+    for x, y, fmt in zip(X, Y, fmts, strict=False):
+        x, y = _to_numpy(x), _to_numpy(y)
+        if len(x):
+            axes.plot(x, y, fmt)
+        else:
+            axes.plot(y, fmt)
+    _set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend)
+
+
+def _figure_bundle(shell: Any, fig: Any) -> tuple[dict, dict]:
+    """MIME bundle of ``fig``, honouring the inline backend's format (png/svg)."""
+    data, metadata = shell.display_formatter.format(fig)
+    if not any(key.startswith("image/") for key in data):  # no figure formatter (e.g. Agg)
+        from IPython.core.pylabtools import print_figure
+
+        data = {"image/png": print_figure(fig, "png"), "text/plain": repr(fig)}
+        metadata = {}
+    return data, metadata
+
+
+class Animator:
+    """Plot data in animation (d2l, section "Softmax Regression Implementation from
+    Scratch"), as one live-updating output (see the module docstring).
+
+    Args:
+        xlabel, ylabel, legend, xlim, ylim, xscale, yscale: settings of the first axes.
+        fmts: matplotlib format strings, one per series.
+        nrows, ncols: subplot grid; :meth:`add` draws on the first axes.
+        figsize: figure size in inches.
+
+    Attributes:
+        fig: the matplotlib figure.
+        axes: list of the figure's axes (row-major).
+        X, Y: lists (one per series) of the plotted x and y values as floats; ``None``
+            before the first :meth:`add`.
+    """
+
+    def __init__(
+        self,
+        xlabel: str | None = None,
+        ylabel: str | None = None,
+        legend: Sequence[str] | None = None,
+        xlim: Sequence[float] | None = None,
+        ylim: Sequence[float] | None = None,
+        xscale: str = "linear",
+        yscale: str = "linear",
+        fmts: Sequence[str] = _DEFAULT_FMTS,
+        nrows: int = 1,
+        ncols: int = 1,
+        figsize: tuple[float, float] = (3.5, 2.5),
+    ) -> None:
+        legend = [] if legend is None else list(legend)
+        use_svg_display()
+        self.fig, axes = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False)
+        # Drop the figure from pyplot's list: we display it ourselves, exactly once.
+        plt.close(self.fig)
+        self.axes = list(axes.flat)
+        self._axes_settings = (xlabel, ylabel, xlim, ylim, xscale, yscale, legend)
+        self.fmts = tuple(fmts)
+        self.X: list[list[float]] | None = None
+        self.Y: list[list[float]] | None = None
+        self._display_handle: Any = None
+
+    def add(self, x: Any, y: Any) -> None:
+        """Append one point per series and redraw.
+
+        Args:
+            x: x value (number or 0-d tensor), or one x value per series.
+            y: y value, or a sequence with one y value per series; ``None`` entries are
+                skipped (that series gets no point this time).
+        """
+        if not hasattr(y, "__len__"):
+            y = [y]
+        n = len(y)
+        if not hasattr(x, "__len__"):
+            x = [x] * n
+        if self.X is None or self.Y is None:
+            self.X = [[] for _ in range(n)]
+            self.Y = [[] for _ in range(n)]
+        for i, (a, b) in enumerate(zip(x, y, strict=False)):
+            if a is not None and b is not None:
+                self.X[i].append(float(a))
+                self.Y[i].append(float(b))
+        axes = self.axes[0]
+        axes.cla()
+        for xs, ys, fmt in zip(self.X, self.Y, self.fmts, strict=False):
+            axes.plot(xs, ys, fmt)
+        _set_axes(axes, *self._axes_settings)
+        self._show()
+
+    def _show(self) -> None:
+        shell = _kernel_shell()
+        if shell is None:
+            return
+        from IPython.display import display
+
+        data, metadata = _figure_bundle(shell, self.fig)
+        if self._display_handle is None:
+            self._display_handle = display(data, metadata=metadata, raw=True, display_id=True)
+        else:
+            self._display_handle.update(data, metadata=metadata, raw=True)
