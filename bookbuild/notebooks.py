@@ -1,0 +1,115 @@
+"""Split a chapter source (a MyST markdown notebook) into one plain notebook per
+framework.
+
+Code cells in the source are tagged with the frameworks they belong to
+(`mxnet`, `pytorch`, `tensorflow`); an untagged code cell belongs to all three.
+Each framework's notebook keeps every markdown cell and that framework's code
+cells, and starts with a cell that installs `d2l_compat` when run on Colab.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jupytext
+import nbformat
+
+from .config import ROOT, repository
+from .languages import COLAB_EXTRA, FRAMEWORK_TAGS
+
+KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+
+
+def chapter_sources(root: Path = ROOT) -> list[Path]:
+    """Every chapter source `chapters/<lang>/<chapter>.md`, sorted."""
+    return sorted((root / "chapters").glob("*/*.md"))
+
+
+def read_source(path: Path) -> nbformat.NotebookNode:
+    """The chapter source at `path` as a notebook (jupytext's MyST reader)."""
+    return jupytext.read(path, fmt="md:myst")
+
+
+def cell_frameworks(cell: nbformat.NotebookNode) -> tuple[str, ...]:
+    """Frameworks a code cell belongs to, in tab order (all when untagged)."""
+    tags = set(cell.get("metadata", {}).get("tags", []))
+    tagged = tuple(fw for fw in FRAMEWORK_TAGS if fw in tags)
+    return tagged or FRAMEWORK_TAGS
+
+
+def notebook_path(source: Path, framework: str) -> Path:
+    """Where the generated notebook of `framework` for `source` lives."""
+    return source.parent / "notebooks" / f"{source.stem}_{framework}.ipynb"
+
+
+def colab_cell_source(framework: str, repo_url: str, branch: str) -> str:
+    extra = COLAB_EXTRA[framework]
+    lines = [
+        "# On Colab, install the helper package this notebook imports",
+        "# (elsewhere, install the repository's requirements.txt instead).",
+    ]
+    if framework == "mxnet":
+        lines.append("# MXNet 1.9 needs numpy<2: restart the session once after this cell.")
+    lines += [
+        "import sys",
+        "if 'google.colab' in sys.modules:",
+        f'    %pip install -q "d2l_compat[{extra}] @ git+{repo_url}@{branch}"',
+    ]
+    return "\n".join(lines)
+
+
+def framework_notebook(
+    source_nb: nbformat.NotebookNode, framework: str, repo_url: str, branch: str
+) -> nbformat.NotebookNode:
+    """The plain notebook of `framework`: markdown plus its code cells, no outputs.
+
+    Cell ids are positional so that regenerating an unchanged source gives
+    byte-identical files.
+    """
+    if framework not in FRAMEWORK_TAGS:
+        raise ValueError(f"unknown framework {framework!r}; expected one of {FRAMEWORK_TAGS}")
+    cells = [nbformat.v4.new_code_cell(colab_cell_source(framework, repo_url, branch))]
+    for cell in source_nb.cells:
+        if cell.cell_type == "markdown":
+            cells.append(nbformat.v4.new_markdown_cell(cell.source))
+        elif cell.cell_type == "code" and framework in cell_frameworks(cell):
+            new = nbformat.v4.new_code_cell(cell.source)
+            tags = [t for t in cell.metadata.get("tags", []) if t not in FRAMEWORK_TAGS]
+            if tags:
+                new.metadata["tags"] = tags
+            cells.append(new)
+    for i, cell in enumerate(cells):
+        cell.id = f"{framework}-{i}"
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
+    return nb
+
+
+def render(nb: nbformat.NotebookNode) -> str:
+    """The exact text a generated notebook is stored as."""
+    return nbformat.writes(nb) + "\n"
+
+
+def expected_notebooks(root: Path = ROOT) -> dict[Path, str]:
+    """Every generated notebook path mapped to the text it must hold."""
+    repo_url, branch = repository(root)
+    expected = {}
+    for source in chapter_sources(root):
+        source_nb = read_source(source)
+        for fw in FRAMEWORK_TAGS:
+            nb = framework_notebook(source_nb, fw, repo_url, branch)
+            expected[notebook_path(source, fw)] = render(nb)
+    return expected
+
+
+def write_notebooks(root: Path = ROOT) -> list[Path]:
+    """(Re)generate every per-framework notebook; returns the paths written."""
+    written = []
+    for path, text in expected_notebooks(root).items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            tmp = path.with_suffix(".ipynb.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(path)
+        written.append(path)
+    return written

@@ -1,0 +1,108 @@
+"""Merge the executed per-framework notebooks of a chapter into its page notebook.
+
+Each run of consecutive code cells in the source becomes one tab group: for every
+framework, the cells of the group that belong to it, with the outputs of its
+executed notebook. The cells carry `d2l_tabs` metadata (framework and group)
+that the Sphinx extension `sphinxext.framework_tabs` turns into a tab-set.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+from .languages import FRAMEWORK_TAGS
+from .notebooks import KERNELSPEC, cell_frameworks
+
+
+class PageError(RuntimeError):
+    """The source and the executed notebooks do not fit together."""
+
+
+def page_path(source: Path) -> Path:
+    """The page notebook Jupyter Book renders for `source` (a build artefact)."""
+    return source.with_suffix(".ipynb")
+
+
+def _check_outputs(cell: nbformat.NotebookNode, framework: str, source: Path) -> None:
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            raise PageError(
+                f"{source}: a {framework} cell raised {output.get('ename')}: "
+                f"{output.get('evalue')}\n{cell.source}"
+            )
+
+
+def page_notebook(
+    source: Path,
+    source_nb: nbformat.NotebookNode,
+    executed: dict[str, nbformat.NotebookNode],
+) -> nbformat.NotebookNode:
+    """The page notebook of `source`, given each framework's executed notebook.
+
+    Raises PageError when a code group lacks a framework, when the executed
+    notebooks do not match the source, or when a cell's output is an error.
+    """
+    # The first code cell of every executed notebook is the Colab install cell.
+    queues = {
+        fw: [c for c in executed[fw].cells if c.cell_type == "code"][1:] for fw in FRAMEWORK_TAGS
+    }
+    cells: list[nbformat.NotebookNode] = []
+    group: list[nbformat.NotebookNode] = []
+    group_index = 0
+
+    def flush() -> None:
+        nonlocal group, group_index
+        if not group:
+            return
+        for fw in FRAMEWORK_TAGS:
+            members = [c for c in group if fw in cell_frameworks(c)]
+            if not members:
+                raise PageError(
+                    f"{source}: code group {group_index} (starting {group[0].source[:60]!r}) "
+                    f"has no {fw} cell; every group needs all frameworks"
+                )
+            for member in members:
+                if not queues[fw]:
+                    raise PageError(f"{source}: the executed {fw} notebook has too few cells")
+                ran = queues[fw].pop(0)
+                if ran.source != member.source:
+                    raise PageError(
+                        f"{source}: the executed {fw} notebook is stale; regenerate it"
+                    )
+                _check_outputs(ran, fw, source)
+                new = nbformat.v4.new_code_cell(
+                    ran.source, outputs=ran.get("outputs", []),
+                    execution_count=ran.get("execution_count"),
+                )
+                new.metadata["tags"] = list(member.metadata.get("tags", []))
+                new.metadata["d2l_tabs"] = {"framework": fw, "group": group_index}
+                cells.append(new)
+        group = []
+        group_index += 1
+
+    for cell in source_nb.cells:
+        if cell.cell_type == "code":
+            group.append(cell)
+        else:
+            flush()
+            cells.append(nbformat.v4.new_markdown_cell(cell.source))
+    flush()
+    for fw, rest in queues.items():
+        if rest:
+            raise PageError(f"{source}: the executed {fw} notebook has extra cells")
+    for i, cell in enumerate(cells):
+        cell.id = f"page-{i}"
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
+    return nb
+
+
+def write_page(source: Path, nb: nbformat.NotebookNode) -> Path:
+    """Write the page notebook next to its source, atomically."""
+    path = page_path(source)
+    tmp = path.with_suffix(".ipynb.tmp")
+    nbformat.write(nb, str(tmp))
+    tmp.replace(path)
+    return path
