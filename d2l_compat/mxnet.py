@@ -26,8 +26,9 @@ del _name, _alias
 
 import mxnet as _mx  # noqa: E402  (needs the numpy aliases above)
 
-from d2l_compat._batching import MinibatchIterator  # noqa: E402
-from d2l_compat._fashion_mnist import FashionMNISTError, load_arrays  # noqa: E402
+from d2l_compat._batching import MinibatchIterator as _MinibatchIterator  # noqa: E402
+from d2l_compat._fashion_mnist import FashionMNISTError  # noqa: E402
+from d2l_compat._fashion_mnist import load_arrays as _load_arrays  # noqa: E402
 from d2l_compat._plotting import Animator, plot, set_figsize, use_svg_display  # noqa: E402
 from d2l_compat._utils import Accumulator, Timer, TrainCallback  # noqa: E402
 
@@ -50,7 +51,7 @@ __all__ = [
 Device = _mx.Context
 Array = _mx.np.ndarray
 Net = _mx.gluon.Block
-DataIter = MinibatchIterator
+DataIter = _MinibatchIterator
 
 
 def try_gpu(i: int = 0) -> Device:
@@ -92,14 +93,14 @@ def load_data_fashion_mnist(
         ValueError: bad ``batch_size``, ``resize`` or ``D2L_MAX_EXAMPLES``.
     """
     device = try_gpu()
-    train_x, train_y, test_x, test_y = load_arrays(data_dir, resize)
+    train_x, train_y, test_x, test_y = _load_arrays(data_dir, resize)
     return (
         _iterator(train_x, train_y, batch_size, True, device),
         _iterator(test_x, test_y, batch_size, False, device),
     )
 
 
-def _iterator(images, labels, batch_size, shuffle, device) -> MinibatchIterator:
+def _iterator(images, labels, batch_size, shuffle, device) -> DataIter:
     n, height, width = images.shape
     labels = labels.astype(_onp.int32)
 
@@ -112,7 +113,7 @@ def _iterator(images, labels, batch_size, shuffle, device) -> MinibatchIterator:
             _mx.np.array(labels[index], dtype=_onp.int32, ctx=device),
         )
 
-    return MinibatchIterator(
+    return _MinibatchIterator(
         n,
         batch_size,
         shuffle=shuffle,

@@ -15,7 +15,8 @@ from typing import Any
 import keras as _keras
 import tensorflow as _tf
 
-from d2l_compat._fashion_mnist import FashionMNISTError, load_arrays
+from d2l_compat._fashion_mnist import FashionMNISTError
+from d2l_compat._fashion_mnist import load_arrays as _load_arrays
 from d2l_compat._plotting import Animator, plot, set_figsize, use_svg_display
 from d2l_compat._utils import Accumulator, Timer
 
@@ -87,7 +88,7 @@ def load_data_fashion_mnist(
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-    train_x, train_y, test_x, test_y = load_arrays(data_dir, resize)
+    train_x, train_y, test_x, test_y = _load_arrays(data_dir, resize)
     return (
         _dataset(train_x, train_y, batch_size, shuffle=True),
         _dataset(test_x, test_y, batch_size, shuffle=False),

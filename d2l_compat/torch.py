@@ -13,8 +13,9 @@ from typing import Any
 
 import torch as _torch
 
-from d2l_compat._batching import MinibatchIterator
-from d2l_compat._fashion_mnist import FashionMNISTError, load_arrays
+from d2l_compat._batching import MinibatchIterator as _MinibatchIterator
+from d2l_compat._fashion_mnist import FashionMNISTError
+from d2l_compat._fashion_mnist import load_arrays as _load_arrays
 from d2l_compat._plotting import Animator, plot, set_figsize, use_svg_display
 from d2l_compat._utils import Accumulator, Timer, TrainCallback
 
@@ -37,7 +38,7 @@ __all__ = [
 Device = _torch.device
 Array = _torch.Tensor
 Net = _torch.nn.Module
-DataIter = MinibatchIterator
+DataIter = _MinibatchIterator
 
 
 def try_gpu(i: int = 0) -> Device:
@@ -80,14 +81,14 @@ def load_data_fashion_mnist(
         ValueError: bad ``batch_size``, ``resize`` or ``D2L_MAX_EXAMPLES``.
     """
     device = try_gpu()
-    train_x, train_y, test_x, test_y = load_arrays(data_dir, resize)
+    train_x, train_y, test_x, test_y = _load_arrays(data_dir, resize)
     return (
         _iterator(train_x, train_y, batch_size, True, device),
         _iterator(test_x, test_y, batch_size, False, device),
     )
 
 
-def _iterator(images, labels, batch_size, shuffle, device) -> MinibatchIterator:
+def _iterator(images, labels, batch_size, shuffle, device) -> DataIter:
     images_t = _torch.from_numpy(images.copy())  # uint8 (N, H, W)
     labels_t = _torch.from_numpy(labels.astype("int64"))
 
@@ -95,7 +96,7 @@ def _iterator(images, labels, batch_size, shuffle, device) -> MinibatchIterator:
         x = images_t[index].to(device=device, dtype=_torch.float32).div_(255.0).unsqueeze(1)
         return x, labels_t[index].to(device)
 
-    return MinibatchIterator(
+    return _MinibatchIterator(
         len(labels_t),
         batch_size,
         shuffle=shuffle,

@@ -1,0 +1,28 @@
+"""Shared fixtures: where the real Fashion-MNIST files are (``$D2L_DATA_DIR``)."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+FILES = (
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+)
+
+
+@pytest.fixture(scope="session")
+def fashion_mnist_dir() -> Path:
+    """Directory with the four official Fashion-MNIST .gz files, from ``$D2L_DATA_DIR``."""
+    value = os.environ.get("D2L_DATA_DIR")
+    if not value:
+        pytest.fail("D2L_DATA_DIR is not set: point it at the Fashion-MNIST directory.")
+    path = Path(value).resolve()
+    if not path.is_dir():
+        pytest.fail(f"D2L_DATA_DIR={value!r} is not a directory.")
+    missing = [name for name in FILES if not (path / name).is_file()]
+    if missing:
+        pytest.fail(f"D2L_DATA_DIR={value!r} lacks {', '.join(missing)}.")
+    return path

@@ -1,0 +1,214 @@
+"""d2l_compat's three framework modules: same API, device selection, small helpers."""
+
+import importlib
+import inspect
+import time
+
+import numpy as np
+import pytest
+
+FRAMEWORKS = ("mxnet", "torch", "tensorflow")
+PUBLIC = {
+    "try_gpu",
+    "load_data_fashion_mnist",
+    "Animator",
+    "Accumulator",
+    "accuracy",
+    "evaluate_accuracy_gpu",
+    "plot",
+    "set_figsize",
+    "use_svg_display",
+    "arange",
+    "Timer",
+    "TrainCallback",
+}
+
+
+def _module(name):
+    return importlib.import_module(f"d2l_compat.{name}")
+
+
+# Type aliases each module defines for its annotations (framework classes, not API).
+_ALIASES = {"Device", "Array", "Net", "DataIter", "annotations", "Any"}
+
+
+def _public_names(module):
+    return {
+        name
+        for name, value in vars(module).items()
+        if not name.startswith("_") and name not in _ALIASES and not inspect.ismodule(value)
+    }
+
+
+def test_same_public_names_and_signatures():
+    modules = {name: _module(name) for name in FRAMEWORKS}
+    exported = {name: set(module.__all__) for name, module in modules.items()}
+    assert exported["mxnet"] == exported["torch"] == exported["tensorflow"]
+    assert PUBLIC <= exported["torch"]
+    for name in FRAMEWORKS:
+        assert _public_names(modules[name]) == exported[name], name
+    for attr in sorted(exported["torch"]):
+        if isinstance(getattr(modules["torch"], attr), type) and issubclass(
+            getattr(modules["torch"], attr), Exception
+        ):  # exceptions have no signature: they must be the very same class
+            assert len({id(getattr(modules[name], attr)) for name in FRAMEWORKS}) == 1, attr
+            continue
+        signatures = {name: inspect.signature(getattr(modules[name], attr)) for name in FRAMEWORKS}
+        assert signatures["mxnet"] == signatures["torch"] == signatures["tensorflow"], (
+            attr,
+            signatures,
+        )
+
+
+def test_documented_signatures():
+    torch_d2l = _module("torch")
+    expected = {
+        "try_gpu": "(i: 'int' = 0) -> 'Device'",
+        "load_data_fashion_mnist": "(batch_size: 'int', resize: 'int | None' = None, *, "
+        "data_dir: 'str | os.PathLike[str] | None' = None) -> 'tuple[DataIter, DataIter]'",
+        "accuracy": "(y_hat: 'Array', y: 'Array') -> 'float'",
+        "evaluate_accuracy_gpu": "(net: 'Net', data_iter: 'DataIter', "
+        "device: 'Device | None' = None) -> 'float'",
+        "arange": "(*args: 'Any', **kwargs: 'Any') -> 'Array'",
+        "set_figsize": "(figsize: 'tuple[float, float]' = (3.5, 2.5)) -> 'None'",
+        "use_svg_display": "() -> 'None'",
+    }
+    for name, text in expected.items():
+        assert str(inspect.signature(getattr(torch_d2l, name))) == text, name
+    plot_params = list(inspect.signature(torch_d2l.plot).parameters.values())
+    assert [(p.name, p.default) for p in plot_params] == [
+        ("X", inspect.Parameter.empty),
+        ("Y", None),
+        ("xlabel", None),
+        ("ylabel", None),
+        ("legend", None),
+        ("xlim", None),
+        ("ylim", None),
+        ("xscale", "linear"),
+        ("yscale", "linear"),
+        ("fmts", ("-", "m--", "g-.", "r:")),
+        ("figsize", (3.5, 2.5)),
+        ("axes", None),
+    ]
+    animator_params = inspect.signature(torch_d2l.Animator).parameters
+    assert list(animator_params) == [
+        "xlabel", "ylabel", "legend", "xlim", "ylim", "xscale", "yscale", "fmts",
+        "nrows", "ncols", "figsize",
+    ]  # fmt: skip
+    callback_params = inspect.signature(_module("tensorflow").TrainCallback).parameters
+    assert list(callback_params) == ["net", "train_iter", "test_iter", "num_epochs", "device_name"]
+
+
+def test_try_gpu_returns_cpu_here():
+    import mxnet as mx
+    import torch
+
+    assert _module("mxnet").try_gpu() == mx.cpu()
+    assert _module("torch").try_gpu() == torch.device("cpu")
+    assert _module("tensorflow").try_gpu() == "/CPU:0"
+    assert _module("torch").try_gpu(3) == torch.device("cpu")
+
+
+def test_try_gpu_with_faked_gpus(monkeypatch):
+    import mxnet as mx
+    import tensorflow as tf
+    import torch
+
+    monkeypatch.setattr(mx.context, "num_gpus", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    fake_gpus = [tf.config.PhysicalDevice("/physical_device:GPU:0", "GPU")] * 2
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: fake_gpus)
+
+    assert _module("mxnet").try_gpu() == mx.gpu(0)
+    assert _module("mxnet").try_gpu(1) == mx.gpu(1)
+    assert _module("mxnet").try_gpu(2) == mx.cpu()
+    assert _module("torch").try_gpu() == torch.device("cuda:0")
+    assert _module("torch").try_gpu(1) == torch.device("cuda:1")
+    assert _module("torch").try_gpu(2) == torch.device("cpu")
+    assert _module("tensorflow").try_gpu() == "/GPU:0"
+    assert _module("tensorflow").try_gpu(1) == "/GPU:1"
+    assert _module("tensorflow").try_gpu(2) == "/CPU:0"
+
+
+def _scores_and_labels(name):
+    scores = np.array([[0.1, 0.9, 0.0], [0.8, 0.1, 0.1], [0.2, 0.3, 0.5], [0.6, 0.3, 0.1]])
+    labels = np.array([1, 0, 1, 0])
+    if name == "mxnet":
+        import mxnet as mx
+
+        return mx.np.array(scores), mx.np.array(labels, dtype="int32")
+    if name == "torch":
+        import torch
+
+        return torch.tensor(scores), torch.tensor(labels)
+    import tensorflow as tf
+
+    return tf.constant(scores), tf.constant(labels, dtype=tf.int32)
+
+
+@pytest.mark.parametrize("name", FRAMEWORKS)
+def test_accuracy_counts_correct_predictions(name):
+    d2l = _module(name)
+    scores, labels = _scores_and_labels(name)
+    result = d2l.accuracy(scores, labels)
+    assert isinstance(result, float) and result == 3.0
+    assert d2l.accuracy(labels, labels) == 4.0  # 1-D predictions are used as labels
+
+
+@pytest.mark.parametrize("name", FRAMEWORKS)
+def test_arange_is_the_frameworks(name):
+    d2l = _module(name)
+    values = d2l.arange(5)
+    as_numpy = values.asnumpy() if hasattr(values, "asnumpy") else np.asarray(values)
+    assert as_numpy.tolist() == [0, 1, 2, 3, 4]
+    assert type(values).__module__.split(".")[0] in {"mxnet", "torch", "tensorflow"}
+
+
+@pytest.mark.parametrize("name", ["mxnet", "torch"])
+def test_train_callback_is_tensorflow_only(name):
+    with pytest.raises(NotImplementedError, match="TensorFlow"):
+        _module(name).TrainCallback(None, None, None, 1, "/CPU:0")
+
+
+def test_accumulator_and_timer():
+    from d2l_compat.torch import Accumulator, Timer
+
+    acc = Accumulator(3)
+    acc.add(1, 2.5, np.float32(3))
+    acc.add(1, 0.5, 1)
+    assert [acc[0], acc[1], acc[2]] == [2.0, 3.0, 4.0]
+    acc.reset()
+    assert acc.data == [0.0, 0.0, 0.0]
+
+    timer = Timer()
+    time.sleep(0.01)
+    first = timer.stop()
+    timer.start()
+    second = timer.stop()
+    assert first >= 0.01 and second >= 0
+    assert timer.sum() == pytest.approx(first + second)
+    assert timer.avg() == pytest.approx((first + second) / 2)
+    assert timer.cumsum() == pytest.approx([first, first + second])
+
+
+@pytest.mark.parametrize("name", FRAMEWORKS)
+def test_plot_accepts_framework_arrays(name):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    d2l = _module(name)
+    fig, axes = plt.subplots()
+    try:
+        x = d2l.arange(4)
+        d2l.plot(x, [[0.5, 0.4, 0.3, 0.2], [1.0, 2.0, 3.0, 4.0]], xlabel="epoch", axes=axes)
+        lines = axes.get_lines()
+        assert len(lines) == 2
+        assert lines[0].get_xdata().tolist() == [0, 1, 2, 3]
+        assert lines[1].get_ydata().tolist() == [1.0, 2.0, 3.0, 4.0]
+        assert axes.get_xlabel() == "epoch"
+        d2l.plot(x, d2l.arange(4), axes=axes)  # a single framework series
+        assert len(axes.get_lines()) == 1
+    finally:
+        plt.close(fig)
