@@ -49,9 +49,10 @@ def _payload(path):
 
 
 def _write_gz(path, payload, level=9, mtime=None):
-    with open(path, "wb") as raw, gzip.GzipFile(
-        fileobj=raw, mode="wb", compresslevel=level, mtime=mtime
-    ) as f:
+    with (
+        open(path, "wb") as raw,
+        gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=level, mtime=mtime) as f,
+    ):
         f.write(payload)
 
 

@@ -1,0 +1,71 @@
+"""Animator: one live-updating figure in a kernel, harmless in a plain script."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+REPO = Path(__file__).resolve().parents[1]
+
+CELL = """\
+from d2l_compat import torch as d2l
+
+animator = d2l.Animator(xlabel='epoch', xlim=[1, 4], legend=['train loss', 'train acc', 'test acc'])
+for epoch in range(4):
+    animator.add(epoch + 1, (1.0 / (epoch + 1), 0.2 * epoch, None if epoch < 2 else 0.5))
+print('done', animator.X, animator.Y)
+"""
+
+
+def _with_repo_on_path():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env.pop("MPLBACKEND", None)
+    return env
+
+
+def test_headless_notebook_keeps_one_figure_and_the_printed_text(monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", _with_repo_on_path()["PYTHONPATH"])
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("%matplotlib inline"),
+        nbformat.v4.new_code_cell(CELL),
+        nbformat.v4.new_code_cell("d2l.plot(d2l.arange(3), [0.3, 0.2, 0.1], xlabel='epoch')"),
+    ]
+    client = NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(REPO)}}
+    )
+    client.execute()
+
+    outputs = nb.cells[1].outputs
+    assert [o.output_type for o in outputs] == ["display_data", "stream"], outputs
+    figure, text = outputs
+    assert any(key.startswith("image/") for key in figure.data)
+    assert text.name == "stdout"
+    assert text.text.startswith(
+        "done [[1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 4.0], [3.0, 4.0]] "
+        "[[1.0, 0.5, 0.3333333333333333, 0.25], [0.0, 0.2, 0.4, 0.6000000000000001], [0.5, 0.5]]"
+    )
+    plot_outputs = nb.cells[2].outputs
+    assert [o.output_type for o in plot_outputs] == ["display_data"], plot_outputs
+    assert not any(o.output_type == "error" for cell in nb.cells for o in cell.outputs)
+
+
+def test_plain_script_does_not_crash():
+    env = _with_repo_on_path()
+    env["MPLBACKEND"] = "Agg"
+    script = CELL + "d2l.use_svg_display()\nd2l.plot(d2l.arange(3), [0.3, 0.2, 0.1])\n"
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("done [[1.0, 2.0, 3.0, 4.0]")
