@@ -7,6 +7,9 @@ import time
 import numpy as np
 import pytest
 
+# d2l_compat.mxnet must be imported before mxnet itself (it restores numpy's np.bool).
+import d2l_compat.mxnet  # noqa: F401
+
 FRAMEWORKS = ("mxnet", "torch", "tensorflow")
 PUBLIC = {
     "try_gpu",

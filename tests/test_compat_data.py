@@ -6,6 +6,9 @@ import importlib
 import numpy as np
 import pytest
 
+# d2l_compat.mxnet must be imported before mxnet itself (it restores numpy's np.bool).
+import d2l_compat.mxnet  # noqa: F401
+
 FRAMEWORKS = ("mxnet", "torch", "tensorflow")
 LABEL_DTYPES = {"mxnet": np.int32, "torch": np.int64, "tensorflow": np.int32}
 

@@ -13,11 +13,12 @@ def _capped(monkeypatch, fashion_mnist_dir):
 
 
 def test_mxnet_lenet():
+    from d2l_compat import mxnet as d2l  # first: it restores numpy names MXNet 1.9.1 uses
+
+    # isort: split
     import mxnet as mx
     from mxnet import autograd, gluon, init, npx
     from mxnet.gluon import nn
-
-    from d2l_compat import mxnet as d2l
 
     npx.set_np()
     mx.random.seed(0)
