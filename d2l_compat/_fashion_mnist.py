@@ -179,8 +179,9 @@ def locate(data_dir: str | os.PathLike[str] | None = None) -> tuple[Path, str]:
         missing = _missing(directory)
         if missing:
             where = "data_dir" if explicit[1] == "data_dir" else ENV_DATA_DIR
+            relative = "" if directory.is_absolute() else f" (relative to {os.getcwd()})"
             raise FashionMNISTError(
-                f"Fashion-MNIST: {where} = {str(directory)!r} does not hold "
+                f"Fashion-MNIST: {where} = {str(directory)!r}{relative} does not hold "
                 f"{', '.join(missing)}. Put the official files there (from {BASE_URL}), "
                 f"or fix the path; with neither data_dir nor {ENV_DATA_DIR} set, the files "
                 "are taken from the cache or the Debian package, or downloaded."

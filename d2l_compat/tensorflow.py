@@ -4,12 +4,19 @@ Same public names and signatures as :mod:`d2l_compat.mxnet` and :mod:`d2l_compat
 Environment variables: ``D2L_DATA_DIR`` (where the Fashion-MNIST files are) and
 ``D2L_MAX_EXAMPLES`` (cap train and test to a fixed class-balanced subset of N examples
 each); see :mod:`d2l_compat._fashion_mnist`.
+
+Importing this module silences one Keras warning, and only that one: "`shuffle=True` was
+passed, but will be ignored since the data `x` was provided as a tf.data.Dataset", which
+``model.fit(train_iter)`` emits with its default ``shuffle=True``. The training dataset
+returned here is already reshuffled every epoch, so the warning would only clutter the
+notebooks' output.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import warnings
 from typing import Any
 
 import keras as _keras
@@ -35,6 +42,13 @@ __all__ = [
     "try_gpu",
     "use_svg_display",
 ]
+
+warnings.filterwarnings(
+    "ignore",
+    message=r"`shuffle=True` was passed, but will be ignored since the data `x` was provided "
+    r"as a tf\.data\.Dataset",
+    category=UserWarning,
+)
 
 Device = str
 Array = _tf.Tensor

@@ -1,0 +1,227 @@
+"""How much does d2l_compat's Fashion-MNIST loader cost during training?
+
+For each framework, trains the "Learning Rate Scheduling" section's LeNet (ReLU, SGD,
+batch 256) on the full training set and reports seconds per epoch:
+
+(a) reading batches through ``d2l.load_data_fashion_mnist``;
+(b) over the same batches already made and held in memory (compute only): a Python list
+    of framework arrays for MXNet/PyTorch; for TensorFlow a ``tf.data`` dataset sliced
+    from the same batches stacked in memory, consumed by the same ``model.fit``.
+
+After one warm-up epoch of each, epochs of (a) and (b) are interleaved (so machine-load
+drift hits both alike). The table reports the best (minimum) epoch time of each, as
+timeit does, because other processes on a shared machine only ever add time; every
+epoch's time is printed too. The ratio (a)/(b) is the loader's overhead; the target is
+<= 1.15. Each framework runs in its own subprocess.
+
+Usage::
+
+    D2L_DATA_DIR=/path/to/fashion-mnist python benchmarks/loader_overhead.py [--epochs 2]
+        [--frameworks mxnet torch tensorflow]
+
+``D2L_MAX_EXAMPLES`` is ignored (removed) here: the benchmark always uses the full data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BATCH_SIZE, LR = 256, 0.3
+FRAMEWORKS = ("mxnet", "torch", "tensorflow")
+
+
+def _interleave(run_a, run_b, epochs: int) -> tuple[list[float], list[float]]:
+    """Warm up both, then time ``epochs`` alternating epochs of each (seconds)."""
+    run_a()
+    run_b()
+    times_a, times_b = [], []
+    for _ in range(epochs):
+        for run, times in ((run_a, times_a), (run_b, times_b)):
+            start = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - start)
+    return times_a, times_b
+
+
+def bench_torch(epochs: int) -> tuple[list[float], list[float]]:
+    import torch
+    from torch import nn
+
+    from d2l_compat import torch as d2l
+
+    torch.manual_seed(0)
+    net = nn.Sequential(
+        nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.ReLU(),
+        nn.MaxPool2d(kernel_size=2, stride=2),
+        nn.Conv2d(6, 16, kernel_size=5), nn.ReLU(),
+        nn.MaxPool2d(kernel_size=2, stride=2),
+        nn.Flatten(),
+        nn.Linear(16 * 5 * 5, 120), nn.ReLU(),
+        nn.Linear(120, 84), nn.ReLU(),
+        nn.Linear(84, 10),
+    )  # fmt: skip
+    device = d2l.try_gpu()
+    net.to(device)
+    optimizer = torch.optim.SGD(net.parameters(), lr=LR)
+    loss = nn.CrossEntropyLoss()
+    train_iter, _ = d2l.load_data_fashion_mnist(batch_size=BATCH_SIZE)
+    batches = list(train_iter)
+
+    def epoch(data):
+        def run():
+            net.train()
+            for X, y in data:
+                X, y = X.to(device), y.to(device)
+                optimizer.zero_grad()
+                loss(net(X), y).backward()
+                optimizer.step()
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+
+        return run
+
+    return _interleave(epoch(train_iter), epoch(batches), epochs)
+
+
+def bench_mxnet(epochs: int) -> tuple[list[float], list[float]]:
+    from d2l_compat import mxnet as d2l  # first: it restores numpy names MXNet 1.9.1 uses
+
+    # isort: split
+    import mxnet as mx
+    from mxnet import autograd, gluon, init, npx
+    from mxnet.gluon import nn
+
+    npx.set_np()
+    mx.random.seed(0)
+    net = nn.HybridSequential()
+    net.add(
+        nn.Conv2D(6, kernel_size=5, padding=2, activation="relu"),
+        nn.MaxPool2D(pool_size=2, strides=2),
+        nn.Conv2D(16, kernel_size=5, activation="relu"),
+        nn.MaxPool2D(pool_size=2, strides=2),
+        nn.Dense(120, activation="relu"),
+        nn.Dense(84, activation="relu"),
+        nn.Dense(10),
+    )
+    device = d2l.try_gpu()
+    net.initialize(init.Xavier(), ctx=device)
+    net.hybridize()
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": LR})
+    loss = gluon.loss.SoftmaxCrossEntropyLoss()
+    train_iter, _ = d2l.load_data_fashion_mnist(batch_size=BATCH_SIZE)
+    batches = list(train_iter)
+    npx.waitall()
+
+    def epoch(data):
+        def run():
+            for X, y in data:
+                X, y = X.as_in_ctx(device), y.as_in_ctx(device)
+                with autograd.record():
+                    batch_loss = loss(net(X), y)
+                batch_loss.backward()
+                trainer.step(X.shape[0])
+            npx.waitall()
+
+        return run
+
+    return _interleave(epoch(train_iter), epoch(batches), epochs)
+
+
+def bench_tensorflow(epochs: int) -> tuple[list[float], list[float]]:
+    import keras
+    import tensorflow as tf
+
+    from d2l_compat import tensorflow as d2l
+
+    keras.utils.set_random_seed(0)
+    train_iter, _ = d2l.load_data_fashion_mnist(batch_size=BATCH_SIZE)
+    # The same batches, made once from one epoch of the loader and held in memory: the
+    # full batches stacked into one tensor (sliced back out by from_tensor_slices), then
+    # the last, partial batch.
+    batches = list(train_iter)
+    full = [batch for batch in batches if batch[0].shape[0] == BATCH_SIZE]
+    rest = [batch for batch in batches if batch[0].shape[0] != BATCH_SIZE]
+    in_memory = tf.data.Dataset.from_tensor_slices(
+        (tf.stack([X for X, _ in full]), tf.stack([y for _, y in full]))
+    )
+    for batch in rest:
+        in_memory = in_memory.concatenate(tf.data.Dataset.from_tensors(batch))
+    in_memory = in_memory.prefetch(tf.data.AUTOTUNE)
+    assert int(in_memory.cardinality()) == int(train_iter.cardinality())
+    net = keras.Sequential([
+        keras.Input((28, 28, 1)),
+        keras.layers.Conv2D(6, kernel_size=5, padding="same", activation="relu"),
+        keras.layers.MaxPool2D(pool_size=2, strides=2),
+        keras.layers.Conv2D(16, kernel_size=5, activation="relu"),
+        keras.layers.MaxPool2D(pool_size=2, strides=2),
+        keras.layers.Flatten(),
+        keras.layers.Dense(120, activation="relu"),
+        keras.layers.Dense(84, activation="relu"),
+        keras.layers.Dense(10),
+    ])  # fmt: skip
+    net.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=LR),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+
+    def epoch(data):
+        return lambda: net.fit(data, epochs=1, verbose=0, shuffle=False)
+
+    with tf.device(d2l.try_gpu()):
+        return _interleave(epoch(train_iter), epoch(in_memory), epochs)
+
+
+def _worker(framework: str, epochs: int) -> None:
+    sys.path.insert(0, str(REPO))
+    os.environ.pop("D2L_MAX_EXAMPLES", None)
+    loader, in_memory = globals()[f"bench_{framework}"](epochs)
+    print(json.dumps({"framework": framework, "loader": loader, "in_memory": in_memory}))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--epochs", type=int, default=3, help="timed epochs of each (default 3)")
+    parser.add_argument("--frameworks", nargs="+", choices=FRAMEWORKS, default=list(FRAMEWORKS))
+    parser.add_argument("--worker", choices=FRAMEWORKS, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        _worker(args.worker, args.epochs)
+        return 0
+
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"))
+    rows = []
+    for framework in args.frameworks:
+        cmd = [sys.executable, __file__, "--worker", framework, "--epochs", str(args.epochs)]
+        result = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        if result.returncode != 0:
+            print(f"{framework}: failed\n{result.stderr}", file=sys.stderr)
+            return 1
+        rows.append(json.loads(result.stdout.strip().splitlines()[-1]))
+        print(f"{framework}: done", file=sys.stderr, flush=True)
+
+    print(f"LeNet, batch {BATCH_SIZE}, full Fashion-MNIST train set, best of {args.epochs} epochs")
+    print(
+        f"{'framework':<12}{'(a) loader s/epoch':>20}{'(b) in-memory s/epoch':>24}{'(a)/(b)':>10}"
+    )
+    worst = 0.0
+    for row in rows:
+        best_a, best_b = min(row["loader"]), min(row["in_memory"])
+        worst = max(worst, best_a / best_b)
+        print(f"{row['framework']:<12}{best_a:>20.2f}{best_b:>24.2f}{best_a / best_b:>10.3f}")
+    for row in rows:
+        every_a = ", ".join(f"{t:.2f}" for t in row["loader"])
+        every_b = ", ".join(f"{t:.2f}" for t in row["in_memory"])
+        print(f"  {row['framework']}: every epoch (a) [{every_a}]  (b) [{every_b}]")
+    print(f"target (a)/(b) <= 1.15: {'met' if worst <= 1.15 else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
