@@ -26,3 +26,10 @@ def fashion_mnist_dir() -> Path:
     if missing:
         pytest.fail(f"D2L_DATA_DIR={value!r} lacks {', '.join(missing)}.")
     return path
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Notebook runs in the suite (nbval, the schedule probes, the quick book build)
+    # train on a fixed, class-balanced 500-example subset so they finish in seconds;
+    # tests that need the full data unset it themselves.
+    os.environ.setdefault("D2L_MAX_EXAMPLES", "500")

@@ -1,0 +1,170 @@
+"""A quick build of the whole book (all languages, capped data) in a fresh build
+folder, checked as a reader would meet it: tabs around every code cell, images
+that exist, no error outputs, the language switcher, Colab links, `<html lang>`,
+localised theme labels and a search index that finds each language's words."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from bs4 import BeautifulSoup
+from sphinx.search import languages as search_languages
+
+from bookbuild.languages import FRAMEWORKS, LANGUAGES
+
+ROOT = Path(__file__).resolve().parent.parent
+CAP = "500"
+# A word from each language's prose, as a reader would type it into the search box
+SEARCH_WORDS = {
+    "en": "warmup", "ko": "학습률", "id": "pembelajaran", "tr": "öğrenme",
+    "pt": "aprendizado", "zh": "学习率",
+}
+
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory) -> tuple[Path, str]:
+    build_dir = tmp_path_factory.mktemp("book")
+    result = subprocess.run(
+        [sys.executable, "-m", "bookbuild", "--max-examples", CAP, "--build-dir", str(build_dir)],
+        cwd=ROOT, capture_output=True, text=True, timeout=1500,
+    )
+    assert result.returncode == 0, f"build failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
+    return build_dir / "html", result.stdout
+
+
+def page(html_dir: Path, code: str) -> tuple[Path, BeautifulSoup]:
+    path = html_dir / code / "chapters" / code / "scheduler.html"
+    assert path.exists(), f"missing {path}"
+    return path, BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def local_target(page_path: Path, url: str) -> Path | None:
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc or not parts.path:
+        return None
+    return (page_path.parent / parts.path).resolve()
+
+
+def test_each_framework_executes_once(build) -> None:
+    _, stdout = build
+    n = len(LANGUAGES) * len(FRAMEWORKS)
+    assert f"notebooks executed: {len(FRAMEWORKS)} of {n}" in stdout, stdout[-2000:]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES, ids=lambda lang: lang.code)
+def test_every_code_cell_sits_in_three_framework_tabs(build, lang) -> None:
+    html_dir, _ = build
+    _, soup = page(html_dir, lang.code)
+    cells = soup.select("div.cell")
+    assert len(cells) >= 20
+    for cell in cells:
+        tab_set = cell.find_parent("div", class_="sd-tab-set")
+        assert tab_set is not None, f"{lang.code}: a code cell outside a tab-set"
+        labels = [label.get_text(strip=True) for label in tab_set.select("label.sd-tab-label")]
+        assert labels == [label for _, label in FRAMEWORKS]
+        syncs = [label["data-sync-id"] for label in tab_set.select("label.sd-tab-label")]
+        assert syncs == [tag for tag, _ in FRAMEWORKS]
+        assert all(c.select("div.cell") for c in tab_set.select("div.sd-tab-content"))
+
+
+@pytest.mark.parametrize("lang", LANGUAGES, ids=lambda lang: lang.code)
+def test_outputs_are_real_and_images_exist(build, lang) -> None:
+    html_dir, _ = build
+    path, soup = page(html_dir, lang.code)
+    assert not soup.select("div.cell div.output.error, div.cell div.output.traceback")
+    text = soup.get_text()
+    assert "Traceback" not in text
+    assert len(re.findall(r"train loss \d\.\d{3}, train acc \d\.\d{3}, test acc \d\.\d{3}", text)) \
+        == 5 * len(FRAMEWORKS)
+    images = [img["src"] for img in soup.select("div.cell img")]
+    assert len(images) >= 10 * len(FRAMEWORKS)  # 5 schedule plots + 5 training curves each
+    for element, attr in ((soup.select("img"), "src"), (soup.select("link[href]"), "href"),
+                          (soup.select("script[src]"), "src")):
+        for node in element:
+            target = local_target(path, node[attr])
+            if target is not None:
+                assert target.exists(), f"{lang.code}: {node[attr]} does not exist"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES, ids=lambda lang: lang.code)
+def test_page_declares_its_language_and_links_the_others(build, lang) -> None:
+    html_dir, _ = build
+    path, soup = page(html_dir, lang.code)
+    assert soup.html["lang"] == lang.sphinx.replace("_", "-")
+    links = soup.select("nav.d2l-language-switcher a.d2l-lang-link")
+    assert len(links) == len(LANGUAGES) - 1
+    for link in links:
+        target = local_target(path, link["href"])
+        assert target is not None and target.exists(), link["href"]
+        assert f"/{link['hreflang']}/chapters/{link['hreflang']}/" in target.as_posix()
+    current = soup.select_one("nav.d2l-language-switcher .d2l-lang-current")
+    assert current.get_text() == lang.name
+
+
+@pytest.mark.parametrize("lang", LANGUAGES, ids=lambda lang: lang.code)
+def test_colab_buttons_point_at_committed_notebooks(build, lang) -> None:
+    html_dir, _ = build
+    _, soup = page(html_dir, lang.code)
+    links = soup.select("a.d2l-colab")
+    assert [a.get_text(strip=True).split("·")[-1].strip() for a in links] == \
+        [label for _, label in FRAMEWORKS]
+    for a, (tag, _) in zip(links, FRAMEWORKS, strict=True):
+        url = a["href"]
+        assert url.startswith("https://colab.research.google.com/github/")
+        repo_path = url.split("/blob/", 1)[1].split("/", 1)[1]
+        assert repo_path == f"chapters/{lang.code}/notebooks/scheduler_{tag}.ipynb"
+        assert (ROOT / repo_path).exists()
+
+
+@pytest.mark.parametrize("lang", [lang for lang in LANGUAGES if lang.code != "en"],
+                         ids=lambda lang: lang.code)
+def test_theme_labels_are_localised(build, lang) -> None:
+    html_dir, _ = build
+    _, english = page(html_dir, "en")
+    _, soup = page(html_dir, lang.code)
+
+    def labels(s: BeautifulSoup) -> list[str]:
+        return [b.get("aria-label", "") for b in s.select("button[aria-label]")]
+
+    assert labels(soup) != labels(english), f"{lang.code}: theme labels are all English"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES, ids=lambda lang: lang.code)
+def test_search_index_finds_the_language(build, lang) -> None:
+    html_dir, _ = build
+    text = (html_dir / lang.code / "searchindex.js").read_text(encoding="utf-8")
+    index = json.loads(text[text.index("(") + 1: text.rindex(")")])
+    searcher_class = search_languages.get(lang.sphinx) or search_languages.get(
+        lang.sphinx.split("_")[0]) or search_languages["en"]
+    if isinstance(searcher_class, str):  # Sphinx lists some languages by import path
+        module, name = searcher_class.rsplit(".", 1)
+        searcher_class = getattr(__import__(module, fromlist=[name]), name)
+    searcher = searcher_class({})
+    word = SEARCH_WORDS[lang.code]
+    term = searcher.stem(word).lower()
+    chapter = index["docnames"].index(f"chapters/{lang.code}/scheduler")
+    hits = index["terms"].get(term)
+    if hits is None:  # the search page also matches partial terms
+        hits = [d for t, d in index["terms"].items() if term in t]
+    flat = []
+    for h in hits if isinstance(hits, list) else [hits]:
+        flat += h if isinstance(h, list) else [h]
+    assert chapter in flat, f"{lang.code}: searching {word!r} does not find the chapter"
+
+
+def test_landing_page_lists_languages_by_native_name(build) -> None:
+    html_dir, _ = build
+    assert (html_dir / "index.html").exists()
+    for lang in LANGUAGES:
+        path = html_dir / lang.code / "index.html"
+        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        items = soup.select("ul.d2l-language-list a")
+        assert [a.get_text() for a in items] == [lang.name for lang in LANGUAGES]
+        for a in items:
+            assert local_target(path, a["href"]).exists()

@@ -1,0 +1,42 @@
+"""The committed per-framework notebooks are exactly what the chapter sources
+generate (regenerate with `python -m bookbuild --notebooks-only`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+from bookbuild import notebooks
+from bookbuild.languages import FRAMEWORK_TAGS, LANGUAGES
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_generated_notebooks_are_up_to_date() -> None:
+    expected = notebooks.expected_notebooks(ROOT)
+    assert len(expected) == len(LANGUAGES) * len(FRAMEWORK_TAGS)
+    stale = [
+        str(path.relative_to(ROOT)) for path, text in expected.items()
+        if not path.exists() or path.read_text(encoding="utf-8") != text
+    ]
+    assert not stale, f"stale generated notebooks, run `python -m bookbuild --notebooks-only`: {stale}"
+
+
+def test_no_orphan_notebooks() -> None:
+    expected = set(notebooks.expected_notebooks(ROOT))
+    committed = set((ROOT / "chapters").glob("*/notebooks/*.ipynb"))
+    assert committed == expected
+
+
+def test_framework_notebook_holds_only_its_cells() -> None:
+    for framework in FRAMEWORK_TAGS:
+        path = ROOT / "chapters" / "en" / "notebooks" / f"scheduler_{framework}.ipynb"
+        nb = nbformat.read(path, as_version=4)
+        code = [c.source for c in nb.cells if c.cell_type == "code"]
+        assert "google.colab" in code[0], "first cell installs d2l_compat on Colab"
+        imports = f"from d2l_compat import {'torch' if framework == 'pytorch' else framework} as d2l"
+        assert imports in code[1]
+        others = [fw for fw in ("mxnet", "torch", "tensorflow") if fw not in imports]
+        assert not any(f"from d2l_compat import {fw} as d2l" in src for fw in others for src in code)
+        assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")

@@ -1,0 +1,117 @@
+"""The tabs agree: on every framework, the learning rate each training run
+applied per epoch is the one its plot showed, every plotted schedule follows the
+formula in the text, and the three frameworks plot the same curves.
+
+Each English per-framework notebook runs once (capped data, see conftest) with a
+probe cell after every cell that plots a schedule (`lrs = ...`) or trains
+(`history = train(...)`); the probe prints that value as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from bookbuild.languages import FRAMEWORK_TAGS
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "chapters" / "en" / "notebooks"
+TOL = 1e-6
+NUM_EPOCHS = 30
+
+# The schedules as the text defines them, per 0-based epoch t
+FORMULAS = {
+    "square root": lambda t: 0.1 * (t + 1) ** -0.5,
+    "factor": lambda t: max(1e-2, 2.0 * 0.9**t),
+    "multi factor": lambda t: 0.5 * 0.5 ** sum(t >= s for s in (15, 30)),
+    "cosine": lambda t: 0.01 + (0.3 - 0.01) * (1 + math.cos(math.pi * min(t, 20) / 20)) / 2,
+    "warmup": lambda t: 0.3 * t / 5 if t < 5 else
+    0.01 + (0.3 - 0.01) * (1 + math.cos(math.pi * (min(t, 20) - 5) / 15)) / 2,
+}
+PLOTS = ["square root", "factor", "multi factor", "cosine", "warmup"]
+RUNS = ["constant", "square root", "multi factor", "cosine", "warmup"]
+
+
+def probe(name: str) -> nbformat.NotebookNode:
+    """A cell printing the notebook variable `name` as one JSON line."""
+    return nbformat.v4.new_code_cell(
+        f"import json as _json; print('PROBE ' + _json.dumps({{'{name}': {name}}}))"
+    )
+
+
+def with_probes(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    cells = []
+    for cell in nb.cells:
+        cells.append(cell)
+        if cell.cell_type != "code":
+            continue
+        lines = cell.source.splitlines()
+        if any(line.startswith("lrs = ") for line in lines):
+            cells.append(probe("lrs"))
+        if any(line.startswith("history = train(") for line in lines):
+            cells.append(probe("history"))
+    nb.cells = cells
+    return nb
+
+
+def run_probes(framework: str) -> tuple[list[list[float]], list[dict]]:
+    nb = with_probes(nbformat.read(NOTEBOOKS / f"scheduler_{framework}.ipynb", as_version=4))
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    plots, runs = [], []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            for line in output.get("text", "").splitlines():
+                if line.startswith("PROBE "):
+                    record = json.loads(line.removeprefix("PROBE "))
+                    if "lrs" in record:
+                        plots.append(record["lrs"])
+                    else:
+                        runs.append(record["history"])
+    return plots, runs
+
+
+@pytest.fixture(scope="module")
+def probes() -> dict[str, tuple[list[list[float]], list[dict]]]:
+    return {fw: run_probes(fw) for fw in FRAMEWORK_TAGS}
+
+
+def assert_close(actual: list[float], expected: list[float], what: str) -> None:
+    assert len(actual) == len(expected), f"{what}: {len(actual)} values, expected {len(expected)}"
+    for t, (a, e) in enumerate(zip(actual, expected, strict=True)):
+        assert abs(a - e) <= TOL, f"{what}: epoch {t}: {a} != {e}"
+
+
+@pytest.mark.parametrize("framework", FRAMEWORK_TAGS)
+def test_plotted_schedules_follow_the_text(probes, framework: str) -> None:
+    plots, _ = probes[framework]
+    assert len(plots) == len(PLOTS), f"{framework}: {len(plots)} plotted schedules"
+    for name, lrs in zip(PLOTS, plots, strict=True):
+        expected = [FORMULAS[name](t) for t in range(len(lrs))]
+        assert_close(lrs, expected, f"{framework} {name} plot")
+
+
+@pytest.mark.parametrize("framework", FRAMEWORK_TAGS)
+def test_training_applies_the_plotted_schedule(probes, framework: str) -> None:
+    plots, runs = probes[framework]
+    assert len(runs) == len(RUNS), f"{framework}: {len(runs)} training runs"
+    plotted = dict(zip(PLOTS, plots, strict=True))
+    for name, history in zip(RUNS, runs, strict=True):
+        expected = [0.3] * NUM_EPOCHS if name == "constant" else plotted[name][:NUM_EPOCHS]
+        assert_close(history["lr"], expected, f"{framework} {name} run")
+        for metric in ("train_loss", "train_acc", "test_acc"):
+            assert math.isfinite(history[metric]), f"{framework} {name}: {metric}"
+        assert 0.0 <= history["test_acc"] <= 1.0
+
+
+def test_frameworks_plot_the_same_curves(probes) -> None:
+    reference, _ = probes["pytorch"]
+    for framework in FRAMEWORK_TAGS:
+        plots, _ = probes[framework]
+        for name, lrs, ref in zip(PLOTS, plots, reference, strict=True):
+            assert_close(lrs, ref, f"{framework} vs pytorch, {name}")
