@@ -34,7 +34,8 @@ def build(tmp_path_factory) -> tuple[Path, str]:
         [sys.executable, "-m", "bookbuild", "--max-examples", CAP, "--build-dir", str(build_dir)],
         cwd=ROOT, capture_output=True, text=True, timeout=1500,
     )
-    assert result.returncode == 0, f"build failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
+    log = f"{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
+    assert result.returncode == 0, f"build failed:\n{log}"
     return build_dir / "html", result.stdout
 
 

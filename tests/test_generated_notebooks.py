@@ -20,7 +20,7 @@ def test_generated_notebooks_are_up_to_date() -> None:
         str(path.relative_to(ROOT)) for path, text in expected.items()
         if not path.exists() or path.read_text(encoding="utf-8") != text
     ]
-    assert not stale, f"stale generated notebooks, run `python -m bookbuild --notebooks-only`: {stale}"
+    assert not stale, f"stale, run `python -m bookbuild --notebooks-only`: {stale}"
 
 
 def test_no_orphan_notebooks() -> None:
@@ -35,8 +35,8 @@ def test_framework_notebook_holds_only_its_cells() -> None:
         nb = nbformat.read(path, as_version=4)
         code = [c.source for c in nb.cells if c.cell_type == "code"]
         assert "google.colab" in code[0], "first cell installs d2l_compat on Colab"
-        imports = f"from d2l_compat import {'torch' if framework == 'pytorch' else framework} as d2l"
-        assert imports in code[1]
-        others = [fw for fw in ("mxnet", "torch", "tensorflow") if fw not in imports]
-        assert not any(f"from d2l_compat import {fw} as d2l" in src for fw in others for src in code)
+        module = "torch" if framework == "pytorch" else framework
+        assert f"from d2l_compat import {module} as d2l" in code[1]
+        others = [m for m in ("mxnet", "torch", "tensorflow") if m != module]
+        assert not any(f"import {m} as d2l" in src for m in others for src in code)
         assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
