@@ -37,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
         langs = [language(code) for code in args.lang] if args.lang else list(LANGUAGES)
     except ValueError as err:
         parser.error(str(err))
+    data_dir = os.environ.get("D2L_DATA_DIR")
+    if data_dir:
+        # Kernels run in each notebook's folder: a relative path must not change meaning.
+        os.environ["D2L_DATA_DIR"] = str(Path(data_dir).resolve())
     if args.max_examples is not None:
         os.environ["D2L_MAX_EXAMPLES"] = str(args.max_examples)
 

@@ -11,6 +11,8 @@ class Language:
     code: str  # folder under chapters/ and output folder under _build/html/
     name: str  # native name, as the language switcher shows it
     sphinx: str  # Sphinx `language`: picks theme translations, search and <html lang>
+    # Sphinx `html_search_options`, paths relative to the repository root
+    search_options: tuple[tuple[str, str], ...] = ()
 
 
 LANGUAGES: tuple[Language, ...] = (
@@ -19,7 +21,9 @@ LANGUAGES: tuple[Language, ...] = (
     Language("id", "Bahasa Indonesia", "id"),
     Language("tr", "Türkçe", "tr"),
     Language("pt", "Português", "pt_BR"),
-    Language("zh", "中文", "zh_CN"),
+    # jieba splits 学习率 into 学习 + 率 and the search page does not split queries:
+    # a user dictionary keeps the section's terms whole in the index.
+    Language("zh", "中文", "zh_CN", (("dict", "sphinxext/search/zh_dict.txt"),)),
 )
 
 # (notebook tag, tab label) in tab order

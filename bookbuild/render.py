@@ -24,6 +24,10 @@ def language_config(lang: Language, root: Path = ROOT) -> dict:
     sphinx_config = config.setdefault("sphinx", {}).setdefault("config", {})
     sphinx_config["language"] = lang.sphinx
     sphinx_config["book_language"] = lang.code
+    if lang.search_options:
+        sphinx_config["html_search_options"] = {
+            key: str(root / value) for key, value in lang.search_options
+        }
     # Jupyter Book resolves extension paths against the config file's folder,
     # and this copy of the config lives under _build/.
     extensions = config["sphinx"].get("local_extensions") or {}

@@ -33,3 +33,6 @@ def pytest_configure(config: pytest.Config) -> None:
     # train on a fixed, class-balanced 500-example subset so they finish in seconds;
     # tests that need the full data unset it themselves.
     os.environ.setdefault("D2L_MAX_EXAMPLES", "500")
+    # Notebook kernels run in the notebook's folder: make a relative data path absolute.
+    if os.environ.get("D2L_DATA_DIR"):
+        os.environ["D2L_DATA_DIR"] = str(Path(os.environ["D2L_DATA_DIR"]).resolve())
