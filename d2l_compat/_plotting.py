@@ -12,6 +12,7 @@ the data and ``animator.fig`` are kept for the caller.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,6 +22,9 @@ import numpy as np
 __all__ = ["Animator", "plot", "set_figsize", "use_svg_display"]
 
 _DEFAULT_FMTS = ("-", "m--", "g-.", "r:")
+# Redrawing means rendering the whole figure (SVG or PNG) and sending it to the
+# front end; more than a few times a second only costs training time.
+_MIN_REDRAW_SECONDS = 0.5
 
 
 def _kernel_shell() -> Any:
@@ -194,6 +198,9 @@ class Animator:
         self.X: list[list[float]] | None = None
         self.Y: list[list[float]] | None = None
         self._display_handle: Any = None
+        self._last_shown = 0.0
+        self._pending = False
+        self._flush_hook: Any = None
 
     def add(self, x: Any, y: Any) -> None:
         """Append one point per series and redraw.
@@ -220,7 +227,10 @@ class Animator:
         for xs, ys, fmt in zip(self.X, self.Y, self.fmts, strict=False):
             axes.plot(xs, ys, fmt)
         _set_axes(axes, *self._axes_settings)
-        self._show()
+        self._pending = True
+        if (self._display_handle is None
+                or time.monotonic() - self._last_shown >= _MIN_REDRAW_SECONDS):
+            self._show()
 
     def _show(self) -> None:
         shell = _kernel_shell()
@@ -233,3 +243,18 @@ class Animator:
             self._display_handle = display(data, metadata=metadata, raw=True, display_id=True)
         else:
             self._display_handle.update(data, metadata=metadata, raw=True)
+        self._pending = False
+        self._last_shown = time.monotonic()
+        if self._flush_hook is None:
+            # Redraws are throttled, so draw whatever is pending when the cell ends
+            # (also when it raises): the saved output is always the final figure.
+            self._flush_hook = self._flush
+            shell.events.register("post_execute", self._flush_hook)
+
+    def _flush(self) -> None:
+        shell = _kernel_shell()
+        if self._pending:
+            self._show()
+        if shell is not None and self._flush_hook is not None:
+            shell.events.unregister("post_execute", self._flush_hook)
+            self._flush_hook = None

@@ -35,13 +35,19 @@ def test_headless_notebook_keeps_one_figure_and_the_printed_text(monkeypatch):
         nbformat.v4.new_code_cell("%matplotlib inline"),
         nbformat.v4.new_code_cell(CELL),
         nbformat.v4.new_code_cell("d2l.plot(d2l.arange(3), [0.3, 0.2, 0.1], xlabel='epoch')"),
+        # The figure as it stands after the last add, rendered the same way
+        nbformat.v4.new_code_cell("from IPython.display import display\ndisplay(animator.fig)"),
     ]
+    # Deterministic SVG ids and dates, so two renderings of one figure compare equal
+    nb.cells.insert(1, nbformat.v4.new_code_cell(
+        "import os\nimport matplotlib as mpl\nmpl.rcParams['svg.hashsalt'] = 'd2l'\n"
+        "os.environ['SOURCE_DATE_EPOCH'] = '0'"))
     client = NotebookClient(
         nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(REPO)}}
     )
     client.execute()
 
-    outputs = nb.cells[1].outputs
+    outputs = nb.cells[2].outputs
     assert [o.output_type for o in outputs] == ["display_data", "stream"], outputs
     figure, text = outputs
     assert any(key.startswith("image/") for key in figure.data)
@@ -50,8 +56,12 @@ def test_headless_notebook_keeps_one_figure_and_the_printed_text(monkeypatch):
         "done [[1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 4.0], [3.0, 4.0]] "
         "[[1.0, 0.5, 0.3333333333333333, 0.25], [0.0, 0.2, 0.4, 0.6000000000000001], [0.5, 0.5]]"
     )
-    plot_outputs = nb.cells[2].outputs
+    plot_outputs = nb.cells[3].outputs
     assert [o.output_type for o in plot_outputs] == ["display_data"], plot_outputs
+    # Redraws are throttled; what the cell kept must still be the final figure
+    final = nb.cells[4].outputs[0].data
+    kind = next(key for key in final if key.startswith("image/"))
+    assert figure.data[kind] == final[kind]
     assert not any(o.output_type == "error" for cell in nb.cells for o in cell.outputs)
 
 
