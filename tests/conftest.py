@@ -1,6 +1,8 @@
 """Shared fixtures: where the real Fashion-MNIST files are (``$D2L_DATA_DIR``)."""
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -30,9 +32,27 @@ def fashion_mnist_dir() -> Path:
 
 def pytest_configure(config: pytest.Config) -> None:
     # Notebook runs in the suite (nbval, the schedule probes, the quick book build)
-    # train on a fixed, class-balanced 500-example subset so they finish in seconds;
+    # train on a fixed, class-balanced 100-example subset so they finish in seconds;
     # tests that need the full data unset it themselves.
-    os.environ.setdefault("D2L_MAX_EXAMPLES", "500")
+    os.environ.setdefault("D2L_MAX_EXAMPLES", "100")
     # Notebook kernels run in the notebook's folder: make a relative data path absolute.
     if os.environ.get("D2L_DATA_DIR"):
         os.environ["D2L_DATA_DIR"] = str(Path(os.environ["D2L_DATA_DIR"]).resolve())
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def build(tmp_path_factory) -> tuple[Path, str]:
+    """A quick build of the whole book (every language, capped data) in a fresh
+    build folder: (the HTML folder, the build's standard output)."""
+    build_dir = tmp_path_factory.mktemp("book")
+    result = subprocess.run(
+        [sys.executable, "-m", "bookbuild", "--max-examples", os.environ["D2L_MAX_EXAMPLES"],
+         "--build-dir", str(build_dir)],
+        cwd=ROOT, capture_output=True, text=True, timeout=1500,
+    )
+    log = f"{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
+    assert result.returncode == 0, f"build failed:\n{log}"
+    return build_dir / "html", result.stdout

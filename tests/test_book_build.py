@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,24 +17,11 @@ from sphinx.search import languages as search_languages
 from bookbuild.languages import FRAMEWORKS, LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
-CAP = "500"
 # A word from each language's prose, as a reader would type it into the search box
 SEARCH_WORDS = {
     "en": "warmup", "ko": "학습률", "id": "penjadwalan", "tr": "öğrenme",
     "pt": "aprendizado", "zh": "学习率",
 }
-
-
-@pytest.fixture(scope="module")
-def build(tmp_path_factory) -> tuple[Path, str]:
-    build_dir = tmp_path_factory.mktemp("book")
-    result = subprocess.run(
-        [sys.executable, "-m", "bookbuild", "--max-examples", CAP, "--build-dir", str(build_dir)],
-        cwd=ROOT, capture_output=True, text=True, timeout=1500,
-    )
-    log = f"{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
-    assert result.returncode == 0, f"build failed:\n{log}"
-    return build_dir / "html", result.stdout
 
 
 def page(html_dir: Path, code: str) -> tuple[Path, BeautifulSoup]:

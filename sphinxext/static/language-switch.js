@@ -1,24 +1,37 @@
-// Carry the chosen framework tab to the page in another language (and to the
-// landing page's language list) as ?framework=..., which sphinx-design honours.
-// sphinx-design stores the choice under this key in localStorage.
+// Carry the chosen framework tab to the same page in another language (and from
+// the landing page's language list) as ?framework=..., which sphinx-design
+// honours there. The choice comes from the URL or from sphinx-design's storage.
 (function () {
-  const key = "sphinx-design-tab-id-framework";
+  const storageKey = "sphinx-design-tab-id-framework";
+
   function chosenFramework() {
+    const checked = document.querySelector(
+      ".sd-tab-set > input:checked + label[data-sync-group='framework']");
+    if (checked) return checked.getAttribute("data-sync-id");
     const fromUrl = new URLSearchParams(window.location.search).get("framework");
     if (fromUrl) return fromUrl;
     try {
-      return window.localStorage.getItem(key);
+      return window.localStorage.getItem(storageKey);
     } catch (err) {
       return null;
     }
   }
-  document.addEventListener("click", function (event) {
-    const link = event.target.closest && event.target.closest("a.d2l-lang-link");
-    if (!link) return;
+
+  function updateLinks() {
     const framework = chosenFramework();
     if (!framework) return;
-    const url = new URL(link.getAttribute("href"), window.location.href);
-    url.searchParams.set("framework", framework);
-    link.setAttribute("href", url.toString());
+    document.querySelectorAll("a.d2l-lang-link").forEach(function (link) {
+      const url = new URL(link.getAttribute("href"), window.location.href);
+      url.searchParams.set("framework", framework);
+      link.href = url.toString();
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    // After sphinx-design's own ready() has applied ?framework= or the stored choice
+    window.setTimeout(updateLinks, 0);
+  });
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches(".sd-tab-set > input")) updateLinks();
   });
 })();
