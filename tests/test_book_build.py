@@ -155,3 +155,6 @@ def test_landing_page_lists_languages_by_native_name(build) -> None:
         assert [a.get_text() for a in items] == [lang.name for lang in LANGUAGES]
         for a in items:
             assert local_target(path, a["href"]).exists()
+        # `sec_scheduler` is a real target: the landing page's {ref} resolves to it
+        refs = [a["href"] for a in soup.select("a.reference.internal")]
+        assert f"chapters/{lang.code}/scheduler.html#sec-scheduler" in refs, refs
