@@ -1,4 +1,15 @@
-"""Command line of the build: ``python -m bookbuild [--lang ko --lang zh] [--max-examples N]``."""
+"""Build the book: split each chapter source into per-framework notebooks, execute them
+(or fetch their outputs from the cache), check the runs, merge the outputs into one
+tabbed page per language, and render one Jupyter Book per language.
+
+Everything the build writes goes under --build-dir. The full build trains every run on
+all of Fashion-MNIST: about 45 minutes on 2 CPU cores, seconds when nothing changed.
+
+Environment: D2L_DATA_DIR names the folder with the four Fashion-MNIST .gz files
+(otherwise d2l_compat looks in its cache and may download them); D2L_MAX_EXAMPLES=N,
+like --max-examples N, trains on a fixed N-example subset (a quick build, marked as
+such on every page).
+"""
 
 from __future__ import annotations
 
@@ -9,80 +20,211 @@ import sys
 import time
 from pathlib import Path
 
-from . import execute, notebooks, pages, render
+import nbformat
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from . import execute, notebooks, pages, render, results
+from .claims import ClaimError
 from .config import ROOT
 from .languages import FRAMEWORK_TAGS, LANGUAGES, language
 
+RUNS = ["constant", "square root", "multi factor", "cosine", "warmup"]
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bookbuild", description=__doc__)
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bookbuild", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
         "--lang", action="append", metavar="CODE",
         help="build only this language (repeatable); default: all",
     )
     parser.add_argument(
         "--max-examples", type=int, metavar="N",
-        help="cap train and test sets at N examples each (sets D2L_MAX_EXAMPLES) for a quick build",
+        help="train on a fixed, class-balanced N-example subset (sets D2L_MAX_EXAMPLES; "
+             "a multiple of 10) for a quick build",
     )
     parser.add_argument(
         "--notebooks-only", action="store_true",
-        help="only regenerate the committed per-framework notebooks",
+        help="only regenerate the committed per-framework notebooks (writes chapters/)",
     )
-    parser.add_argument("--build-dir", type=Path, default=ROOT / "_build")
+    parser.add_argument(
+        "--no-cache", action="store_true",
+        help="execute every notebook even when its outputs are cached",
+    )
+    parser.add_argument("--build-dir", type=Path, default=ROOT / "_build",
+                        help="where everything the build writes goes (default: _build)")
+    return parser
+
+
+def _max_examples(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int | None:
+    if args.max_examples is not None:
+        value, origin = str(args.max_examples), "--max-examples"
+    else:
+        value, origin = os.environ.get("D2L_MAX_EXAMPLES", "").strip(), "D2L_MAX_EXAMPLES"
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 10 or int(value) % 10:
+        parser.error(
+            f"{origin}={value!r}: give a positive multiple of 10 (one tenth of the examples "
+            "come from each class), or leave it unset for the full book"
+        )
+    return int(value)
+
+
+class _Display:
+    """Rich progress on a terminal; a line per training run otherwise."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.live = console.is_terminal
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+            console=console, disable=not self.live, transient=False,
+        )
+
+    def for_notebook(self, label: str) -> execute.Progress:
+        task = self.progress.add_task(f"{label}: starting the kernel", total=100.0)
+        start = time.perf_counter()
+
+        def on_run(run: int, runs: int, x: float, xmax: float) -> None:
+            done = min(x / xmax, 1.0) if xmax else 0.0
+            self.progress.update(
+                task, completed=100.0 * (run + done) / runs,
+                description=f"{label}: run {run + 1}/{runs}, epoch {int(x)}/{int(xmax)}",
+            )
+
+        def on_run_done(run: int, runs: int, seconds: float) -> None:
+            self.progress.update(task, completed=100.0 * (run + 1) / runs)
+            if not self.live:
+                self.console.print(
+                    f"{label}: training run {run + 1}/{runs} done in {seconds:.0f} s "
+                    f"({time.perf_counter() - start:.0f} s so far)"
+                )
+
+        return execute.Progress(on_run, on_run_done)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
-    log = logging.getLogger("bookbuild")
+    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+    err = Console(stderr=True, highlight=False)
 
     try:
         langs = [language(code) for code in args.lang] if args.lang else list(LANGUAGES)
-    except ValueError as err:
-        parser.error(str(err))
-    data_dir = os.environ.get("D2L_DATA_DIR")
-    if data_dir:
-        # Kernels run in each notebook's folder: a relative path must not change meaning.
-        os.environ["D2L_DATA_DIR"] = str(Path(data_dir).resolve())
-    if args.max_examples is not None:
-        os.environ["D2L_MAX_EXAMPLES"] = str(args.max_examples)
+    except ValueError as error:
+        parser.error(str(error))
+    cap = _max_examples(parser, args)
 
-    written = notebooks.write_notebooks(ROOT)
-    log.info("per-framework notebooks up to date: %d", len(written))
     if args.notebooks_only:
+        written = notebooks.write_notebooks(ROOT)
+        print(f"per-framework notebooks up to date: {len(written)}")
         return 0
 
-    sources = [ROOT / "chapters" / lang.code for lang in langs]
-    chapter_sources = [s for s in notebooks.chapter_sources(ROOT) if s.parent in sources]
-    to_run = [notebooks.notebook_path(s, fw) for s in chapter_sources for fw in FRAMEWORK_TAGS]
-    timings: dict[str, float] = {}
+    build_dir = args.build_dir.expanduser().resolve()
+    data_dir = os.environ.get("D2L_DATA_DIR")
+    if data_dir:
+        # Kernels run in the build folder: a relative path must not change meaning.
+        os.environ["D2L_DATA_DIR"] = str(Path(data_dir).expanduser().resolve())
+    if cap is not None:
+        os.environ["D2L_MAX_EXAMPLES"] = str(cap)
+        err.print(f"[bold yellow]Quick build: every run trains on a {cap}-example subset; "
+                  "each page says so.[/]")
+    else:
+        os.environ.pop("D2L_MAX_EXAMPLES", None)
+        err.print("Full build: every run trains on all of Fashion-MNIST.")
+
+    expected = notebooks.expected_notebooks(ROOT)
+    stale = [p for p, text in expected.items()
+             if not p.exists() or p.read_text(encoding="utf-8") != text]
+    if stale:
+        err.print(f"[yellow]note: {len(stale)} committed notebooks are stale; this build uses "
+                  "fresh ones. Run `python -m bookbuild --notebooks-only` and commit.[/]")
+    try:
+        claims = results.english_claims(ROOT, RUNS)
+    except ClaimError as error:
+        print(f"bookbuild: {error}", file=sys.stderr)
+        return 1
+
+    cache_path = execute.cache_dir(build_dir, ROOT)
+    sources = [s for s in notebooks.chapter_sources(ROOT)
+               if s.parent.name in {lang.code for lang in langs}]
+    display = _Display(err)
+    timings: dict[str, tuple[bool, float]] = {}
+    by_framework: dict[str, results.Histories] = {}
     start = time.perf_counter()
     try:
-        merged, executed = {}, []
-        for path in to_run:
-            t0 = time.perf_counter()
-            done, ran = execute.execute([path], args.build_dir)
-            merged.update(done)
-            executed += ran
-            if ran:
-                timings[str(path.relative_to(ROOT))] = time.perf_counter() - t0
-        for source in chapter_sources:
+        with display.progress:
+            merged: dict[Path, object] = {}
+            for source in sources:
+                for fw in FRAMEWORK_TAGS:
+                    committed = notebooks.notebook_path(source, fw)
+                    run_path = build_dir / "notebooks" / committed.relative_to(ROOT / "chapters")
+                    run_path.parent.mkdir(parents=True, exist_ok=True)
+                    run_path.write_text(expected[committed], encoding="utf-8")
+                    nb = nbformat.reads(expected[committed], as_version=4)
+                    label = f"{fw} ({source.parent.name})"
+                    outcome = execute.execute(
+                        run_path, nb, cache_path, use_cache=not args.no_cache,
+                        progress=display.for_notebook(label),
+                    )
+                    merged[committed] = outcome.notebook
+                    if fw not in timings or outcome.executed:
+                        timings.setdefault(fw, (outcome.executed, outcome.seconds))
+                    if fw not in by_framework:
+                        by_framework[fw] = results.histories_of(outcome.notebook, label)
+                    if not display.live:
+                        state = (f"executed in {outcome.seconds:.0f} s" if outcome.executed
+                                 else "cache hit")
+                        err.print(f"{label}: {state}")
+                # jupyter-cache serves the other languages: only the first can execute
+                args.no_cache = False
+        problems = results.check_runs(by_framework, claims, capped=cap is not None)
+        if problems:
+            print("bookbuild: the executed runs do not support the page:\n  "
+                  + "\n  ".join(problems), file=sys.stderr)
+            return 1
+        page_files = {}
+        for source in sources:
             by_fw = {fw: merged[notebooks.notebook_path(source, fw)] for fw in FRAMEWORK_TAGS}
             page = pages.page_notebook(source, notebooks.read_source(source), by_fw)
-            pages.write_page(source, page)
-    except (execute.ExecutionError, pages.PageError) as err:
-        print(f"bookbuild: {err}", file=sys.stderr)
+            page_files[source.parent.name] = pages.write_page(
+                pages.page_path(source, build_dir / "pages", ROOT), page)
+    except (execute.ExecutionError, pages.PageError, results.ResultsError) as error:
+        print(f"bookbuild: {error}", file=sys.stderr)
         return 1
     executed_at = time.perf_counter()
     for lang in langs:
-        render.render(lang, args.build_dir, ROOT)
-    render.write_root_redirect(args.build_dir, langs[0])
+        render.render(lang, page_files[lang.code], build_dir, ROOT, cap)
+    render.write_root_redirect(build_dir, langs[0])
     end = time.perf_counter()
 
-    print("\nexecuted (the rest were cache hits):")
-    for path, seconds in timings.items():
-        print(f"  {path}: {seconds:.0f} s")
-    print(f"notebooks executed: {len(executed)} of {len(to_run)}")
+    print("\nper framework:")
+    for fw, (ran, seconds) in timings.items():
+        print(f"  {fw}: " + (f"executed in {seconds:.0f} s" if ran else "cache hit"))
+    executed = sum(1 for ran, _ in timings.values() if ran)
+    print(f"notebooks executed: {executed} of {len(sources) * len(FRAMEWORK_TAGS)}")
     print(f"execution: {executed_at - start:.0f} s, rendering: {end - executed_at:.0f} s, "
           f"total: {end - start:.0f} s")
-    print(f"book: {args.build_dir / 'html' / 'index.html'}")
+    print("\nresults (the table at the end of the chapter):")
+    print(results.format_table(by_framework))
+    if cap is None:
+        print(f"checked: no diverged run; {len(claims)} claims of the text hold on every "
+              "framework")
+    else:
+        print(f"checked: no diverged run. QUICK BUILD on a {cap}-example subset: the "
+              "claims of the text were not checked and every page says so.")
+    print(f"book: {build_dir / 'html' / 'index.html'}")
     return 0
 
 

@@ -20,9 +20,10 @@ class PageError(RuntimeError):
     """The source and the executed notebooks do not fit together."""
 
 
-def page_path(source: Path) -> Path:
-    """The page notebook Jupyter Book renders for `source` (a build artefact)."""
-    return source.with_suffix(".ipynb")
+def page_path(source: Path, pages_dir: Path, root: Path) -> Path:
+    """Where the page notebook of `source` is written: under `pages_dir` (inside the
+    build folder), at the source's path relative to `root`, as `.ipynb`."""
+    return pages_dir / source.relative_to(root).with_suffix(".ipynb")
 
 
 def _check_outputs(cell: nbformat.NotebookNode, framework: str, source: Path) -> None:
@@ -99,9 +100,9 @@ def page_notebook(
     return nb
 
 
-def write_page(source: Path, nb: nbformat.NotebookNode) -> Path:
-    """Write the page notebook next to its source, atomically."""
-    path = page_path(source)
+def write_page(path: Path, nb: nbformat.NotebookNode) -> Path:
+    """Write the page notebook to `path` atomically (a build artefact)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".ipynb.tmp")
     nbformat.write(nb, str(tmp))
     tmp.replace(path)

@@ -3,7 +3,11 @@
 Every language is a separate Sphinx build (its own `language`, so the theme's
 labels, the search index and `<html lang>` are that language's), made from the
 top-level `_config.yml` and `_toc.yml` with the chapter paths switched to the
-language's folder. The builds land side by side in `_build/html/<lang>/`.
+language's folder. Each is rendered from a source folder inside the build folder (the
+landing page and bibliography copied from the repository, the page notebooks the build
+wrote), so a build reads the source tree but never writes into it, and two builds with
+different build folders never see each other's pages. The builds land side by side in
+`<build-dir>/html/<lang>/`.
 """
 
 from __future__ import annotations
@@ -18,12 +22,17 @@ import yaml
 from .config import ROOT, book_config
 from .languages import Language
 
+# Files of the repository a language's book needs besides its page notebook.
+BOOK_FILES = ("index.md", "references.bib")
 
-def language_config(lang: Language, root: Path = ROOT) -> dict:
+
+def language_config(lang: Language, root: Path = ROOT, max_examples: int | None = None) -> dict:
     config = book_config(root)
     sphinx_config = config.setdefault("sphinx", {}).setdefault("config", {})
     sphinx_config["language"] = lang.sphinx
     sphinx_config["book_language"] = lang.code
+    if max_examples is not None:
+        sphinx_config["d2l_max_examples"] = max_examples
     if lang.search_options:
         sphinx_config["html_search_options"] = {
             key: str(root / value) for key, value in lang.search_options
@@ -43,25 +52,37 @@ def language_toc(lang: Language, root: Path = ROOT) -> dict:
     return yaml.safe_load(text.replace("chapters/en/", f"chapters/{lang.code}/"))
 
 
-def render(lang: Language, build_dir: Path, root: Path = ROOT) -> Path:
-    """Build the HTML of `lang` with warnings as errors; returns its folder.
+def render(
+    lang: Language, page: Path, build_dir: Path, root: Path = ROOT,
+    max_examples: int | None = None,
+) -> Path:
+    """Build the HTML of `lang` from its page notebook `page` (a file under
+    `build_dir`) with warnings as errors; returns its folder.
 
     Raises subprocess.CalledProcessError when Jupyter Book fails.
     """
     work = build_dir / "books" / lang.code
-    work.mkdir(parents=True, exist_ok=True)
-    config_path, toc_path = work / "_config.yml", work / "_toc.yml"
-    config_path.write_text(yaml.safe_dump(language_config(lang, root), allow_unicode=True))
+    src = work / "src"
+    if src.exists():
+        shutil.rmtree(src)
+    chapter = src / "chapters" / lang.code
+    chapter.mkdir(parents=True)
+    for name in BOOK_FILES:
+        shutil.copy2(root / name, src / name)
+    shutil.copy2(page, chapter / page.name)
+    config_path, toc_path = src / "_config.yml", src / "_toc.yml"
+    config = language_config(lang, root, max_examples)
+    config_path.write_text(yaml.safe_dump(config, allow_unicode=True))
     toc_path.write_text(yaml.safe_dump(language_toc(lang, root), allow_unicode=True))
     subprocess.run(
         [
             sys.executable, "-c", "from jupyter_book.cli.main import main; main()",
-            "build", str(root),
+            "build", str(src),
             "--config", str(config_path), "--toc", str(toc_path),
             "--path-output", str(work), "--all", "-W", "-n", "--keep-going", "-q",
         ],
         check=True,
-        cwd=root,
+        cwd=src,
     )
     target = build_dir / "html" / lang.code
     if target.exists():

@@ -8,10 +8,16 @@ id and later calls update that same output in place; headless runners (nbclient,
 apply those updates too, so the saved cell holds exactly one figure, and text printed
 after it stays. Outside a kernel (plain scripts, terminal IPython) nothing is displayed;
 the data and ``animator.fig`` are kept for the caller.
+
+When ``$D2L_PROGRESS_FILE`` is set (the book's build does), every :meth:`Animator.add`
+appends ``{"x": latest x, "xmax": xlim[1]}`` as a JSON line to that file, so a process
+outside the kernel can show how far a training run is.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -227,10 +233,25 @@ class Animator:
         for xs, ys, fmt in zip(self.X, self.Y, self.fmts, strict=False):
             axes.plot(xs, ys, fmt)
         _set_axes(axes, *self._axes_settings)
+        self._report_progress()
         self._pending = True
         if (self._display_handle is None
                 or time.monotonic() - self._last_shown >= _MIN_REDRAW_SECONDS):
             self._show()
+
+    def _report_progress(self) -> None:
+        # The book's build sets D2L_PROGRESS_FILE to show which epoch a notebook's
+        # training run has reached; readers never need it.
+        path = os.environ.get("D2L_PROGRESS_FILE")
+        xlim = self._axes_settings[2]
+        if not path or not xlim or not self.X or not any(self.X):
+            return
+        x = max(xs[-1] for xs in self.X if xs)
+        try:
+            with open(path, "a", encoding="utf-8") as f:
+                f.write(json.dumps({"x": x, "xmax": float(xlim[1])}) + "\n")
+        except OSError:
+            pass  # progress display only: never let it break training
 
     def _show(self) -> None:
         shell = _kernel_shell()

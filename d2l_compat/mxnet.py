@@ -30,6 +30,7 @@ from d2l_compat._batching import MinibatchIterator as _MinibatchIterator  # noqa
 from d2l_compat._fashion_mnist import FashionMNISTError  # noqa: E402
 from d2l_compat._fashion_mnist import load_arrays as _load_arrays  # noqa: E402
 from d2l_compat._plotting import Animator, plot, set_figsize, use_svg_display  # noqa: E402
+from d2l_compat._results import plot_histories, results_table, show_results  # noqa: E402
 from d2l_compat._utils import Accumulator, Timer, TrainCallback  # noqa: E402
 
 __all__ = [
@@ -43,7 +44,10 @@ __all__ = [
     "evaluate_accuracy_gpu",
     "load_data_fashion_mnist",
     "plot",
+    "plot_histories",
+    "results_table",
     "set_figsize",
+    "show_results",
     "try_gpu",
     "use_svg_display",
 ]

@@ -25,6 +25,7 @@ import tensorflow as _tf
 from d2l_compat._fashion_mnist import FashionMNISTError
 from d2l_compat._fashion_mnist import load_arrays as _load_arrays
 from d2l_compat._plotting import Animator, plot, set_figsize, use_svg_display
+from d2l_compat._results import plot_histories, results_table, show_results
 from d2l_compat._utils import Accumulator, Timer
 
 __all__ = [
@@ -38,7 +39,10 @@ __all__ = [
     "evaluate_accuracy_gpu",
     "load_data_fashion_mnist",
     "plot",
+    "plot_histories",
+    "results_table",
     "set_figsize",
+    "show_results",
     "try_gpu",
     "use_svg_display",
 ]

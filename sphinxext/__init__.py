@@ -1,5 +1,6 @@
 """Local Sphinx extension of the book: framework tabs around executed cells,
-per-framework Colab buttons, and the language switcher.
+per-framework Colab buttons, the language switcher, and the notice on every page of a
+build that trained on a subset of the data.
 
 Loaded by Jupyter Book through `sphinx: local_extensions: {sphinxext: ./}`.
 """
@@ -19,7 +20,24 @@ def _add_static_path(app: Sphinx) -> None:
     app.config.html_static_path.append(str(STATIC))
 
 
+def _subset_notice(app: Sphinx, pagename: str, templatename: str, context: dict,
+                   doctree: object) -> None:
+    # A capped build (bookbuild --max-examples) must never pass for the book.
+    n = app.config.d2l_max_examples
+    if n and "body" in context:
+        context["body"] = (
+            '<div class="admonition warning d2l-subset-notice" role="note">'
+            '<p class="admonition-title">Quick build</p>'
+            f"<p>The outputs on this page are from an {int(n)}-example subset of "
+            "Fashion-MNIST, not from the book's full-data runs.</p></div>\n"
+            + context["body"]
+        )
+
+
 def setup(app: Sphinx) -> dict:
+    # Set by bookbuild for a build on a subset of the data (--max-examples).
+    app.add_config_value("d2l_max_examples", None, "html")
+    app.connect("html-page-context", _subset_notice)
     framework_tabs.setup(app)
     colab.setup(app)
     languages.setup(app)

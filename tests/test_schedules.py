@@ -28,7 +28,7 @@ NUM_EPOCHS = 30
 FORMULAS = {
     "square root": lambda t: 0.1 * (t + 1) ** -0.5,
     "factor": lambda t: max(1e-2, 2.0 * 0.9**t),
-    "multi factor": lambda t: 0.5 * 0.5 ** sum(t >= s for s in (15, 30)),
+    "multi factor": lambda t: 0.3 * 0.5 ** sum(t >= s for s in (15, 30)),
     "cosine": lambda t: 0.01 + (0.3 - 0.01) * (1 + math.cos(math.pi * min(t, 20) / 20)) / 2,
     "warmup": lambda t: 0.3 * t / 5 if t < 5 else
     0.01 + (0.3 - 0.01) * (1 + math.cos(math.pi * (min(t, 20) - 5) / 15)) / 2,
