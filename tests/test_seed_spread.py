@@ -1,0 +1,166 @@
+"""Pure helpers of benchmarks/seed_spread.py (no framework, no training)."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import json
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+# benchmarks/ is not a package: load the script as a module by path.
+_spec = importlib.util.spec_from_file_location(
+    "seed_spread", ROOT / "benchmarks" / "seed_spread.py"
+)
+assert _spec is not None and _spec.loader is not None
+seed_spread = importlib.util.module_from_spec(_spec)
+sys.modules["seed_spread"] = seed_spread
+_spec.loader.exec_module(seed_spread)
+
+
+def _stmt(source: str) -> ast.stmt:
+    return ast.parse(source).body[0]
+
+
+def test_strip_magics_keeps_indented_blocks_valid() -> None:
+    source = "%matplotlib inline\nimport math\nif x:\n    %pip install foo\n"
+    stripped = seed_spread.strip_magics(source)
+    assert stripped == "pass\nimport math\nif x:\n    pass\n"
+    ast.parse(stripped)
+
+
+def test_code_cells_skip_only_the_colab_cell() -> None:
+    notebook = {"cells": [
+        {"cell_type": "code", "source": ["import sys\n", "if 'google.colab' in sys.modules:\n",
+                                         "    %pip install d2l_compat\n"]},
+        {"cell_type": "markdown", "source": "prose"},
+        {"cell_type": "code", "source": ["a = 1\n", "b = 2"]},
+    ]}  # fmt: skip
+    assert seed_spread.code_cells(notebook) == ["a = 1\nb = 2"]
+    assert seed_spread.code_cells({"cells": notebook["cells"][1:]}) == ["a = 1\nb = 2"]
+
+
+@pytest.mark.parametrize(
+    ("source", "run"),
+    [
+        ("histories['constant'] = train(net_fn, train_iter, test_iter, num_epochs, lr)",
+         "constant"),
+        ("histories['square root'] = train(net_fn, train_iter, test_iter, num_epochs, lr,\n"
+         "                                 scheduler)", "square root"),
+        ("histories[name] = train(net_fn)", None),
+        ("result = train(net_fn)", None),
+        ("histories['x'] = d2l.train(net_fn)", None),
+        ("histories['x'] = other(net_fn)", None),
+    ],
+)  # fmt: skip
+def test_training_run(source: str, run: str | None) -> None:
+    assert seed_spread.training_run(_stmt(source)) == run
+
+
+def test_is_show_results() -> None:
+    assert seed_spread.is_show_results(_stmt("d2l.show_results(histories)"))
+    assert seed_spread.is_show_results(_stmt("show_results(histories)"))
+    assert not seed_spread.is_show_results(_stmt("d2l.plot(x, y)"))
+    assert not seed_spread.is_show_results(_stmt("table = d2l.show_results(histories)"))
+
+
+def test_find_runs_in_the_committed_notebooks() -> None:
+    # The chapter's five runs, in the book's order, on every framework.
+    for framework in seed_spread.FRAMEWORKS:
+        path = seed_spread.notebook_path(framework)
+        cells = seed_spread.code_cells(json.loads(path.read_text(encoding="utf-8")))
+        assert seed_spread.find_runs(cells) == list(seed_spread.RUNS), framework
+
+
+def test_unknown_names_is_one_line_naming_the_valid_ones() -> None:
+    assert seed_spread.unknown_names(["mxnet"], seed_spread.FRAMEWORKS, "framework") is None
+    message = seed_spread.unknown_names(["jax"], seed_spread.FRAMEWORKS, "framework")
+    assert message is not None and "\n" not in message
+    assert "'jax'" in message and all(f"'{fw}'" in message for fw in seed_spread.FRAMEWORKS)
+
+
+def test_history_roundtrips_non_finite_values_through_strict_json() -> None:
+    history = {"lr": [0.3, 0.3], "train_loss": [2.3, math.nan], "train_acc": [0.1, math.inf],
+               "test_acc": [0.1, -math.inf]}
+    text = json.dumps(seed_spread.encode_history(history), allow_nan=False)
+    back = seed_spread.decode_history(json.loads(text))
+    assert back["lr"] == [0.3, 0.3]
+    assert math.isnan(back["train_loss"][1])
+    assert back["train_acc"][1] == math.inf and back["test_acc"][1] == -math.inf
+
+
+def _history(test_acc: float, train_acc: float = 0.9, loss: float = 0.3) -> dict:
+    return {"lr": [0.3], "train_loss": [loss], "train_acc": [train_acc], "test_acc": [test_acc]}
+
+
+def test_diverged() -> None:
+    assert not seed_spread.diverged(_history(0.8))
+    assert seed_spread.diverged(_history(0.2))
+    assert seed_spread.diverged(_history(0.1, loss=math.nan))
+    assert seed_spread.diverged(_history(0.8, loss=math.inf))
+
+
+def _record(mode: str, seed: int, test_acc: float, *, run: str = "cosine",
+            framework: str = "pytorch", train_acc: float = 0.9, loss: float = 0.3,
+            epochs: int = 2, max_examples: int | None = None) -> dict:
+    history = seed_spread.encode_history(_history(test_acc, train_acc, loss))
+    return {"framework": framework, "mode": mode, "run": run, "seed": seed, "epochs": epochs,
+            "max_examples": max_examples, "history": history, "code_sha256": "abc"}
+
+
+def test_screen_rows_count_diverged_seeds() -> None:
+    records = [_record("screen", 0, 0.80), _record("screen", 1, 0.10, loss=math.nan),
+               _record("screen", 2, 0.70), _record("spread", 0, 0.5)]
+    [row] = seed_spread.screen_rows(records)
+    # A NaN loss with a finite test accuracy still counts as diverged.
+    assert row == ["pytorch", "cosine", "2", "full", "3", "1", "1", "0.100", "0.700"]
+    records[1] = _record("screen", 1, 0.15)
+    [row] = seed_spread.screen_rows(records)
+    assert row[4:] == ["3", "1", "1", "0.150", "0.700"]
+
+
+def test_a_rerun_record_replaces_the_earlier_one() -> None:
+    records = [_record("screen", 0, 0.10), _record("screen", 0, 0.80)]
+    [row] = seed_spread.screen_rows(records)
+    assert row[4:7] == ["1", "0", "-"]
+
+
+def test_spread_rows_mean_and_sample_sd() -> None:
+    records = [_record("spread", s, acc, train_acc=acc + gap, epochs=30)
+               for s, acc, gap in ((0, 0.90, 0.02), (1, 0.91, 0.04), (2, 0.92, 0.06))]
+    [row] = seed_spread.spread_rows(records)
+    assert row[:6] == ["pytorch", "cosine", "30", "full", "3", "0 1 2"]
+    assert row[6:] == ["0.910", "0.0100", "0.040", "0.0200"]
+    [row] = seed_spread.spread_rows(records[:1])
+    assert row[4] == "1" and row[7] == "-"  # no sd from one seed
+
+
+def test_groups_keep_settings_and_frameworks_apart_in_book_order() -> None:
+    records = [_record("screen", 0, 0.8, framework="tensorflow"),
+               _record("screen", 0, 0.8, run="constant"),
+               _record("screen", 0, 0.8, max_examples=100),
+               _record("screen", 0, 0.8, framework="mxnet")]
+    rows = seed_spread.screen_rows(records)
+    assert [(r[0], r[1], r[3]) for r in rows] == [
+        ("mxnet", "cosine", "full"), ("pytorch", "constant", "full"),
+        ("pytorch", "cosine", "100"), ("tensorflow", "cosine", "full"),
+    ]  # fmt: skip
+
+
+def test_read_records_skips_a_truncated_last_line(tmp_path: Path) -> None:
+    path = tmp_path / "out.jsonl"
+    path.write_text(json.dumps(_record("screen", 0, 0.8)) + "\n" + '{"framework": "py')
+    assert len(seed_spread.read_records(path)) == 1
+    assert seed_spread.read_records(tmp_path / "missing.jsonl") == []
+
+
+def test_format_table_aligns_columns() -> None:
+    # The first two columns (framework, run) are text, the rest numbers.
+    table = seed_spread.format_table(["a", "b", "num"], [["xx", "r", "1.5"], ["y", "run", "10.25"]])
+    assert table.splitlines() == [
+        "a   b      num", "--  ---  -----", "xx  r      1.5", "y   run  10.25",
+    ]  # fmt: skip
