@@ -152,6 +152,9 @@ def _run(nb: nbformat.NotebookNode, cwd: Path, progress: Progress | None,
                 nb, timeout=timeout, kernel_name="python3",
                 resources={"metadata": {"path": str(cwd)}},
                 on_cell_start=cell_start, on_cell_executed=cell_done,
+                # Timing metadata on the cells would change the cache key of the
+                # stored notebook, so it would never match again.
+                record_timing=False,
             )
             client.execute()
         finally:

@@ -43,16 +43,37 @@ def pytest_configure(config: pytest.Config) -> None:
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _build_command(build_dir: Path, max_examples: str, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "bookbuild", "--max-examples", max_examples,
+            "--build-dir", str(build_dir), *extra]
+
+
 @pytest.fixture(scope="session")
-def build(tmp_path_factory) -> tuple[Path, str]:
-    """A quick build of the whole book (every language, capped data) in a fresh
-    build folder: (the HTML folder, the build's standard output)."""
-    build_dir = tmp_path_factory.mktemp("book")
-    result = subprocess.run(
-        [sys.executable, "-m", "bookbuild", "--max-examples", os.environ["D2L_MAX_EXAMPLES"],
-         "--build-dir", str(build_dir)],
-        cwd=ROOT, capture_output=True, text=True, timeout=1500,
-    )
+def builds(tmp_path_factory) -> dict[str, tuple[Path, subprocess.CompletedProcess]]:
+    """Two quick builds run at the same time in their own build folders: "book", the
+    whole book (every language, the suite's subset), and "other", English alone on a
+    different subset. Each maps to (its build folder, its finished process)."""
+    runs = {
+        "book": (tmp_path_factory.mktemp("book"), os.environ["D2L_MAX_EXAMPLES"], ()),
+        "other": (tmp_path_factory.mktemp("other"), "200", ("--lang", "en")),
+    }
+    procs = {
+        name: subprocess.Popen(_build_command(d, n, *extra), cwd=ROOT, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for name, (d, n, extra) in runs.items()
+    }
+    done = {}
+    for name, proc in procs.items():
+        stdout, stderr = proc.communicate(timeout=1500)
+        done[name] = (runs[name][0], subprocess.CompletedProcess(
+            proc.args, proc.returncode, stdout, stderr))
+    return done
+
+
+@pytest.fixture(scope="session")
+def build(builds) -> tuple[Path, str]:
+    """The quick build of the whole book: (the HTML folder, the build's standard output)."""
+    build_dir, result = builds["book"]
     log = f"{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
     assert result.returncode == 0, f"build failed:\n{log}"
     return build_dir / "html", result.stdout

@@ -6,6 +6,7 @@ localised theme labels and a search index that finds each language's words."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -158,3 +159,62 @@ def test_landing_page_lists_languages_by_native_name(build) -> None:
         # `sec_scheduler` is a real target: the landing page's {ref} resolves to it
         refs = [a["href"] for a in soup.select("a.reference.internal")]
         assert f"chapters/{lang.code}/scheduler.html#sec-scheduler" in refs, refs
+
+
+# Log lines of the frameworks that must never reach a published output
+LOG_NOISE = re.compile(
+    r"^[IWEF]\d{4} \d\d:\d\d:\d\d|cpu_feature_guard|oneDNN custom operations|absl::|"
+    r"DeprecationWarning|FutureWarning|GeneratorDatasetOp", re.MULTILINE)
+
+
+def test_no_framework_log_noise_in_any_output(builds) -> None:
+    build_dir, _ = builds["book"]
+    pages = sorted((build_dir / "pages").glob("chapters/*/scheduler.ipynb"))
+    assert len(pages) == len(LANGUAGES)
+    for path in pages:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for cell in nb["cells"]:
+            for output in cell.get("outputs", []):
+                text = "".join(output.get("text", "")) + "".join(
+                    output.get("data", {}).get("text/plain", ""))
+                match = LOG_NOISE.search(text)
+                assert match is None, (
+                    f"{path}: {cell['metadata'].get('d2l_tabs')}: log line {match.group(0)!r} "
+                    f"in:\n{text[:500]}")
+
+
+def test_a_quick_build_says_so_everywhere(builds) -> None:
+    build_dir, result = builds["book"]
+    cap = os.environ["D2L_MAX_EXAMPLES"]
+    assert f"{cap}-example subset" in result.stderr.splitlines()[0]
+    assert f"QUICK BUILD on a {cap}-example subset" in result.stdout
+    for path in (build_dir / "html").glob("*/**/*.html"):
+        if path.name in ("search.html", "genindex.html"):
+            continue
+        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        notice = soup.select_one(".d2l-subset-notice")
+        assert notice is not None, f"{path}: no quick-build notice"
+        assert f"{cap}-example subset" in notice.get_text()
+
+
+def test_concurrent_builds_each_publish_their_own_outputs(builds) -> None:
+    (book_dir, book), (other_dir, other) = builds["book"], builds["other"]
+    assert other.returncode == 0, other.stderr[-3000:]
+    assert book.returncode == 0, book.stderr[-3000:]
+    cap = os.environ["D2L_MAX_EXAMPLES"]
+    for build_dir, n in ((book_dir, cap), (other_dir, "200")):
+        html = (build_dir / "html" / "en" / "chapters" / "en" / "scheduler.html").read_text(
+            encoding="utf-8")
+        assert f"{n}-example subset" in html
+        # Only the build's own cache exists in its folder
+        assert [p.name.split("-")[1] for p in (build_dir / "jupyter_cache").iterdir()] == [n]
+    # Nothing is written into the source tree
+    assert not list((ROOT / "chapters").glob("*/*.ipynb"))
+
+
+def test_the_end_summary_reports_every_framework_and_the_results(build) -> None:
+    _, stdout = build
+    for fw, _ in FRAMEWORKS:
+        assert re.search(rf"^  {fw}: (executed in \d+ s|cache hit)$", stdout, re.MULTILINE)
+        for run in ("constant", "square root", "multi factor", "cosine", "warmup"):
+            assert re.search(rf"^{fw} +{run} +\d\.\d{{3}}", stdout, re.MULTILINE), (fw, run)

@@ -1,10 +1,11 @@
 """The tabs agree: on every framework, the learning rate each training run
 applied per epoch is the one its plot showed, every plotted schedule follows the
-formula in the text, and the three frameworks plot the same curves.
+formula in the text, and the three frameworks plot the same curves. And the runs
+repeat: executing a notebook twice gives the same histories.
 
-Each English per-framework notebook runs once (capped data, see conftest) with a
+Each English per-framework notebook runs twice (capped data, see conftest) with a
 probe cell after every cell that plots a schedule (`lrs = ...`) or trains
-(`history = train(...)`); the probe prints that value as JSON.
+(`histories[...] = train(...)`); the probe prints that value as JSON.
 """
 
 from __future__ import annotations
@@ -37,10 +38,10 @@ PLOTS = ["square root", "factor", "multi factor", "cosine", "warmup"]
 RUNS = ["constant", "square root", "multi factor", "cosine", "warmup"]
 
 
-def probe(name: str) -> nbformat.NotebookNode:
-    """A cell printing the notebook variable `name` as one JSON line."""
+def probe(key: str, expression: str) -> nbformat.NotebookNode:
+    """A cell printing the value of `expression` in the notebook as one JSON line."""
     return nbformat.v4.new_code_cell(
-        f"import json as _json; print('PROBE ' + _json.dumps({{'{name}': {name}}}))"
+        f"import json as _json; print('PROBE ' + _json.dumps({{'{key}': {expression}}}))"
     )
 
 
@@ -52,9 +53,9 @@ def with_probes(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             continue
         lines = cell.source.splitlines()
         if any(line.startswith("lrs = ") for line in lines):
-            cells.append(probe("lrs"))
-        if any(line.startswith("history = train(") for line in lines):
-            cells.append(probe("history"))
+            cells.append(probe("lrs", "lrs"))
+        if any(line.startswith("histories[") and "= train(" in line for line in lines):
+            cells.append(probe("history", "list(histories.values())[-1]"))
     nb.cells = cells
     return nb
 
@@ -81,6 +82,16 @@ def probes() -> dict[str, tuple[list[list[float]], list[dict]]]:
     return {fw: run_probes(fw) for fw in FRAMEWORK_TAGS}
 
 
+@pytest.mark.parametrize("framework", FRAMEWORK_TAGS)
+def test_a_second_execution_repeats_every_run(probes, framework: str) -> None:
+    _, first = probes[framework]
+    _, second = run_probes(framework)
+    assert len(first) == len(RUNS)
+    for name, a, b in zip(RUNS, first, second, strict=True):
+        assert set(a) == {"lr", "train_loss", "train_acc", "test_acc"}
+        assert a == b, f"{framework} {name}: two executions differ:\n{a}\n{b}"
+
+
 def assert_close(actual: list[float], expected: list[float], what: str) -> None:
     assert len(actual) == len(expected), f"{what}: {len(actual)} values, expected {len(expected)}"
     for t, (a, e) in enumerate(zip(actual, expected, strict=True)):
@@ -105,8 +116,10 @@ def test_training_applies_the_plotted_schedule(probes, framework: str) -> None:
         expected = [0.3] * NUM_EPOCHS if name == "constant" else plotted[name][:NUM_EPOCHS]
         assert_close(history["lr"], expected, f"{framework} {name} run")
         for metric in ("train_loss", "train_acc", "test_acc"):
-            assert math.isfinite(history[metric]), f"{framework} {name}: {metric}"
-        assert 0.0 <= history["test_acc"] <= 1.0
+            values = history[metric]
+            assert len(values) == NUM_EPOCHS, f"{framework} {name}: {metric} per epoch"
+            assert all(math.isfinite(v) for v in values), f"{framework} {name}: {metric}"
+        assert all(0.0 <= v <= 1.0 for v in history["test_acc"])
 
 
 def test_frameworks_plot_the_same_curves(probes) -> None:

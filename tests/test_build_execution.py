@@ -1,0 +1,100 @@
+"""The build's execution cache: keyed on what the code cells cannot show (d2l_compat's
+source, the installed framework versions), bypassed by --no-cache, and options that
+are checked before anything runs."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from bookbuild import execute
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture()
+def root_copy(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    shutil.copytree(ROOT / "d2l_compat", root / "d2l_compat",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    return root
+
+
+def test_changing_d2l_compat_changes_the_cache(root_copy: Path, tmp_path: Path) -> None:
+    before = execute.cache_dir(tmp_path / "build", root_copy)
+    module = root_copy / "d2l_compat" / "_utils.py"
+    module.write_text(module.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    after = execute.cache_dir(tmp_path / "build", root_copy)
+    assert before != after and before.parent == after.parent
+
+
+def test_changing_a_framework_version_changes_the_cache(
+    root_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = execute.cache_dir(tmp_path / "build", root_copy)
+    real = importlib.metadata.version
+
+    def fake(dist: str) -> str:
+        return "9.9.9" if dist == "torch" else real(dist)
+
+    monkeypatch.setattr(execute.importlib.metadata, "version", fake)
+    assert execute.cache_dir(tmp_path / "build", root_copy) != before
+
+
+def test_capped_and_full_runs_never_share_a_cache(
+    root_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("D2L_MAX_EXAMPLES", "100")
+    capped = execute.cache_dir(tmp_path / "build", root_copy)
+    monkeypatch.delenv("D2L_MAX_EXAMPLES")
+    assert execute.cache_dir(tmp_path / "build", root_copy) != capped
+    assert capped.name.startswith("max-100-")
+
+
+def test_cache_hit_and_no_cache(tmp_path: Path) -> None:
+    # A notebook whose output differs on every execution shows which happened.
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import time; print(time.time_ns())")])
+    nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                  "language": "python"}}
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, str(path))
+    cache = tmp_path / "cache"
+    first = execute.execute(path, nb, cache)
+    assert first.executed
+    hit = execute.execute(path, nb, cache)
+    assert not hit.executed
+    assert hit.notebook.cells[0].outputs == first.notebook.cells[0].outputs
+    forced = execute.execute(path, nb, cache, use_cache=False)
+    assert forced.executed
+    assert forced.notebook.cells[0].outputs != first.notebook.cells[0].outputs
+    # ... and the forced outputs replace the cached ones
+    assert execute.execute(path, nb, cache).notebook.cells[0].outputs == \
+        forced.notebook.cells[0].outputs
+
+
+@pytest.mark.parametrize("args, env", [
+    (["--max-examples", "0"], None), (["--max-examples=-1"], None),
+    (["--max-examples", "15"], None), ([], "abc"), ([], "5"),
+])
+def test_bad_max_examples_is_refused_before_anything_runs(
+    tmp_path: Path, args: list[str], env: str | None
+) -> None:
+    environ = {k: v for k, v in os.environ.items() if k != "D2L_MAX_EXAMPLES"}
+    if env is not None:
+        environ["D2L_MAX_EXAMPLES"] = env
+    result = subprocess.run(
+        [sys.executable, "-m", "bookbuild", "--build-dir", str(tmp_path / "b"), *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, env=environ,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "multiple of 10" in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 5, result.stderr
+    assert not (tmp_path / "b").exists()
