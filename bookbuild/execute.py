@@ -155,6 +155,9 @@ def _run(nb: nbformat.NotebookNode, cwd: Path, progress: Progress | None,
                 # Timing metadata on the cells would change the cache key of the
                 # stored notebook, so it would never match again.
                 record_timing=False,
+                # ipykernel warns on every start that its loopback TCP is unencrypted;
+                # the build's log is for the build's own progress.
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
             )
             client.execute()
         finally:
