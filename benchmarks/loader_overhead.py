@@ -27,27 +27,23 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
-import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-BATCH_SIZE, LR = 256, 0.3
+from _common import (
+    BATCH_SIZE,
+    LR,
+    REPO,
+    interleave,
+    keras_compile,
+    keras_epoch,
+    mxnet_epoch,
+    quiet_tf_env,
+    run_workers,
+    tf_in_memory,
+    torch_epoch,
+)
+
 FRAMEWORKS = ("mxnet", "torch", "tensorflow")
-
-
-def _interleave(run_a, run_b, epochs: int) -> tuple[list[float], list[float]]:
-    """Warm up both, then time ``epochs`` alternating epochs of each (seconds)."""
-    run_a()
-    run_b()
-    times_a, times_b = [], []
-    for _ in range(epochs):
-        for run, times in ((run_a, times_a), (run_b, times_b)):
-            start = time.perf_counter()
-            run()
-            times.append(time.perf_counter() - start)
-    return times_a, times_b
 
 
 def bench_torch(epochs: int) -> tuple[list[float], list[float]]:
@@ -75,19 +71,9 @@ def bench_torch(epochs: int) -> tuple[list[float], list[float]]:
     batches = list(train_iter)
 
     def epoch(data):
-        def run():
-            net.train()
-            for X, y in data:
-                X, y = X.to(device), y.to(device)
-                optimizer.zero_grad()
-                loss(net(X), y).backward()
-                optimizer.step()
-            if device.type == "cuda":
-                torch.cuda.synchronize(device)
+        return torch_epoch(net, optimizer, loss, data, device)
 
-        return run
-
-    return _interleave(epoch(train_iter), epoch(batches), epochs)
+    return interleave(epoch(train_iter), epoch(batches), epochs)
 
 
 def bench_mxnet(epochs: int) -> tuple[list[float], list[float]]:
@@ -95,7 +81,7 @@ def bench_mxnet(epochs: int) -> tuple[list[float], list[float]]:
 
     # isort: split
     import mxnet as mx
-    from mxnet import autograd, gluon, init, npx
+    from mxnet import gluon, init, npx
     from mxnet.gluon import nn
 
     npx.set_np()
@@ -120,40 +106,20 @@ def bench_mxnet(epochs: int) -> tuple[list[float], list[float]]:
     npx.waitall()
 
     def epoch(data):
-        def run():
-            for X, y in data:
-                X, y = X.as_in_ctx(device), y.as_in_ctx(device)
-                with autograd.record():
-                    batch_loss = loss(net(X), y)
-                batch_loss.backward()
-                trainer.step(X.shape[0])
-            npx.waitall()
+        return mxnet_epoch(net, trainer, loss, data, device)
 
-        return run
-
-    return _interleave(epoch(train_iter), epoch(batches), epochs)
+    return interleave(epoch(train_iter), epoch(batches), epochs)
 
 
 def bench_tensorflow(epochs: int) -> tuple[list[float], list[float]]:
     import keras
-    import tensorflow as tf
 
     from d2l_compat import tensorflow as d2l
 
     keras.utils.set_random_seed(0)
     train_iter, _ = d2l.load_data_fashion_mnist(batch_size=BATCH_SIZE)
-    # The same batches, made once from one epoch of the loader and held in memory: the
-    # full batches stacked into one tensor (sliced back out by from_tensor_slices), then
-    # the last, partial batch.
-    batches = list(train_iter)
-    full = [batch for batch in batches if batch[0].shape[0] == BATCH_SIZE]
-    rest = [batch for batch in batches if batch[0].shape[0] != BATCH_SIZE]
-    in_memory = tf.data.Dataset.from_tensor_slices(
-        (tf.stack([X for X, _ in full]), tf.stack([y for _, y in full]))
-    )
-    for batch in rest:
-        in_memory = in_memory.concatenate(tf.data.Dataset.from_tensors(batch))
-    in_memory = in_memory.prefetch(tf.data.AUTOTUNE)
+    # The same batches, made once from one epoch of the loader and held in memory
+    in_memory = tf_in_memory(list(train_iter), BATCH_SIZE)
     assert int(in_memory.cardinality()) == int(train_iter.cardinality())
     net = keras.Sequential([
         keras.Input((28, 28, 1)),
@@ -166,16 +132,11 @@ def bench_tensorflow(epochs: int) -> tuple[list[float], list[float]]:
         keras.layers.Dense(84, activation="relu"),
         keras.layers.Dense(10),
     ])  # fmt: skip
-    net.compile(
-        optimizer=keras.optimizers.SGD(learning_rate=LR),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    keras_compile(net, LR)
+    device = d2l.try_gpu()
+    return interleave(
+        keras_epoch(net, train_iter, device), keras_epoch(net, in_memory, device), epochs
     )
-
-    def epoch(data):
-        return lambda: net.fit(data, epochs=1, verbose=0, shuffle=False)
-
-    with tf.device(d2l.try_gpu()):
-        return _interleave(epoch(train_iter), epoch(in_memory), epochs)
 
 
 def _worker(framework: str, epochs: int) -> None:
@@ -195,16 +156,13 @@ def main() -> int:
         _worker(args.worker, args.epochs)
         return 0
 
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"))
-    rows = []
-    for framework in args.frameworks:
-        cmd = [sys.executable, __file__, "--worker", framework, "--epochs", str(args.epochs)]
-        result = subprocess.run(cmd, env=env, capture_output=True, text=True)
-        if result.returncode != 0:
-            print(f"{framework}: failed\n{result.stderr}", file=sys.stderr)
-            return 1
-        rows.append(json.loads(result.stdout.strip().splitlines()[-1]))
-        print(f"{framework}: done", file=sys.stderr, flush=True)
+    try:
+        rows = run_workers(
+            __file__, args.frameworks, ["--epochs", str(args.epochs)], quiet_tf_env()
+        )
+    except RuntimeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
 
     print(f"LeNet, batch {BATCH_SIZE}, full Fashion-MNIST train set, best of {args.epochs} epochs")
     print(
