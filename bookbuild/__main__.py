@@ -114,6 +114,15 @@ class _Display:
         return execute.Progress(on_run, on_run_done)
 
 
+def _report(timings: dict[str, tuple[bool, float]],
+            by_framework: dict[str, results.Histories]) -> None:
+    print("\nper framework:")
+    for fw, (ran, seconds) in timings.items():
+        print(f"  {fw}: " + (f"executed in {seconds:.0f} s" if ran else "cache hit"))
+    print("\nresults (the table at the end of the chapter):")
+    print(results.format_table(by_framework))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -191,8 +200,10 @@ def main(argv: list[str] | None = None) -> int:
                 args.no_cache = False
         problems = results.check_runs(by_framework, claims, capped=cap is not None)
         if problems:
-            print("bookbuild: the executed runs do not support the page:\n  "
-                  + "\n  ".join(problems), file=sys.stderr)
+            _report(timings, by_framework)
+            print("\nbookbuild: the executed runs do not support the page (their outputs "
+                  f"stay cached in {cache_path}):\n  " + "\n  ".join(problems),
+                  file=sys.stderr)
             return 1
         page_files = {}
         for source in sources:
@@ -209,15 +220,11 @@ def main(argv: list[str] | None = None) -> int:
     render.write_root_redirect(build_dir, langs[0])
     end = time.perf_counter()
 
-    print("\nper framework:")
-    for fw, (ran, seconds) in timings.items():
-        print(f"  {fw}: " + (f"executed in {seconds:.0f} s" if ran else "cache hit"))
+    _report(timings, by_framework)
     executed = sum(1 for ran, _ in timings.values() if ran)
     print(f"notebooks executed: {executed} of {len(sources) * len(FRAMEWORK_TAGS)}")
     print(f"execution: {executed_at - start:.0f} s, rendering: {end - executed_at:.0f} s, "
           f"total: {end - start:.0f} s")
-    print("\nresults (the table at the end of the chapter):")
-    print(results.format_table(by_framework))
     if cap is None:
         print(f"checked: no diverged run; {len(claims)} claims of the text hold on every "
               "framework")
