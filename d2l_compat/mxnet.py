@@ -10,11 +10,24 @@ MXNet 1.9.1 still uses numpy aliases that NumPy 1.24 removed (``np.bool``, and
 only when missing, *before* importing MXNet; as NumPy is a shared module, they then
 exist for the whole process. This module does not call ``npx.set_np()``: reader code
 does, and the loader yields ``mxnet.np.ndarray`` batches, which is what works after it.
+
+Threads: MXNet 1.9.1 caps the OpenMP threads of its operators at half the logical CPUs on
+x86, assuming every core runs two hyper-threads. On a machine without them, such as a
+2-vCPU VM that reports 2 cores of 1 thread, training then keeps one core busy and leaves
+the other idle. Unless the user has set ``MXNET_OMP_MAX_THREADS`` or ``OMP_NUM_THREADS``
+(both are honoured as given), importing this module sets ``MXNET_OMP_MAX_THREADS`` to the
+number of *physical* cores this process may run on (Linux: from the CPU topology in
+sysfs), *before* importing MXNet, which reads it once, at import. Where hyper-threads do
+exist this is the number MXNet chose anyway. Nothing is set where the topology cannot be
+read, nor when MXNet was imported before this module (it would no longer be read).
+MXNet alone reads ``MXNET_OMP_MAX_THREADS``, so other libraries' OpenMP settings stay as
+they were (child processes inherit it like any environment variable).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 import numpy as _onp
@@ -24,7 +37,40 @@ for _name, _alias in (("bool", bool), ("int", int)):
         setattr(_onp, _name, _alias)
 del _name, _alias
 
-import mxnet as _mx  # noqa: E402  (needs the numpy aliases above)
+
+def _physical_cores() -> int | None:
+    """Physical cores among the CPUs this process may run on, from Linux's sysfs CPU
+    topology; ``None`` where that cannot be read."""
+    try:
+        cpus = os.sched_getaffinity(0)
+    except (AttributeError, OSError):  # not Linux
+        return None
+    cores = set()
+    for cpu in cpus:
+        topology = f"/sys/devices/system/cpu/cpu{cpu}/topology"
+        try:
+            with open(f"{topology}/physical_package_id") as f:
+                package = f.read().strip()
+            with open(f"{topology}/core_id") as f:
+                core = f.read().strip()
+        except OSError:
+            return None
+        cores.add((package, core))
+    return len(cores) or None
+
+
+# Once MXNet is loaded the variable is no longer read: setting it then would only mislead.
+if (
+    "mxnet" not in sys.modules
+    and "MXNET_OMP_MAX_THREADS" not in os.environ
+    and "OMP_NUM_THREADS" not in os.environ
+):
+    _cores = _physical_cores()
+    if _cores is not None:
+        os.environ["MXNET_OMP_MAX_THREADS"] = str(_cores)
+    del _cores
+
+import mxnet as _mx  # noqa: E402  (needs the numpy aliases and thread setting above)
 
 from d2l_compat._batching import MinibatchIterator as _MinibatchIterator  # noqa: E402
 from d2l_compat._fashion_mnist import FashionMNISTError  # noqa: E402
