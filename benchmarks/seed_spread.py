@@ -352,16 +352,27 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])
 
 
+def compat_digest() -> str:
+    """Short hash of d2l_compat's source, which the notebook code runs on (its loader,
+    metrics and thread settings can change the numbers as much as the notebook can)."""
+    return code_digest(
+        path.name + "\0" + path.read_text(encoding="utf-8")
+        for path in sorted((REPO / "d2l_compat").glob("*.py"))
+    )
+
+
 def code_hash_note(records: Iterable[dict[str, Any]]) -> str | None:
-    """A warning when one framework's records come from different notebook code."""
+    """A warning when one framework's records come from different code (notebook code
+    hash / d2l_compat hash; '?' = not recorded)."""
     hashes: dict[str, set[str]] = {}
     for record in records:
-        hashes.setdefault(record["framework"], set()).add(record.get("code_sha256", "?"))
+        pair = f"{record.get('code_sha256', '?')}/{record.get('compat_sha256', '?')}"
+        hashes.setdefault(record["framework"], set()).add(pair)
     mixed = {fw: sorted(h) for fw, h in hashes.items() if len(h) > 1}
     if not mixed:
         return None
     parts = "; ".join(f"{fw}: {', '.join(h)}" for fw, h in sorted(mixed.items()))
-    return f"note: records were made from different notebook code ({parts})"
+    return f"note: records were made from different code, notebook/d2l_compat ({parts})"
 
 
 def report(records: list[dict[str, Any]], modes: Sequence[str] = MODES) -> str:
@@ -483,12 +494,14 @@ def worker() -> NoReturn:
     matplotlib.use("Agg")
     framework = spec["framework"]
     started = time.perf_counter()
+    compat = compat_digest()  # before the notebook imports d2l_compat
     namespace, calls, digest = _load_chapter(framework)
     missing = [job["run"] for job in spec["jobs"] if job["run"] not in calls]
     if missing:
         raise SystemExit(f"{framework}: no training cell for {sorted(set(missing))}")
     send({
-        "event": "ready", "code_sha256": digest, "versions": _versions(namespace),
+        "event": "ready", "code_sha256": digest, "compat_sha256": compat,
+        "versions": _versions(namespace),
         "seconds": time.perf_counter() - started,
         "max_examples": os.environ.get("D2L_MAX_EXAMPLES") or None,
     })  # fmt: skip
@@ -713,7 +726,8 @@ def _run_framework(
                 expected = None if args.max_examples is None else str(args.max_examples)
                 if message["max_examples"] != expected:
                     raise RuntimeError(f"worker saw D2L_MAX_EXAMPLES={message['max_examples']}")
-                display.line(f"{framework}: notebook code {message['code_sha256']} loaded in "
+                display.line(f"{framework}: notebook code {message['code_sha256']} "
+                             f"(d2l_compat {message['compat_sha256']}) loaded in "
                              f"{message['seconds']:.0f} s; {message['versions']}")
             elif message["event"] == "start":
                 current = message
@@ -725,7 +739,8 @@ def _run_framework(
                     "scheduler": message["scheduler"],
                     "batches_per_epoch": message["batches_per_epoch"],
                     "seconds": round(message["seconds"], 2),
-                    "code_sha256": ready.get("code_sha256"), "versions": ready.get("versions"),
+                    "code_sha256": ready.get("code_sha256"),
+                    "compat_sha256": ready.get("compat_sha256"), "versions": ready.get("versions"),
                     "finished": datetime.now(UTC).isoformat(timespec="seconds"),
                     "history": message["history"],
                 }  # fmt: skip

@@ -164,3 +164,11 @@ def test_format_table_aligns_columns() -> None:
     assert table.splitlines() == [
         "a   b      num", "--  ---  -----", "xx  r      1.5", "y   run  10.25",
     ]  # fmt: skip
+
+
+def test_code_hash_note_flags_mixed_code() -> None:
+    same = [_record("screen", 0, 0.8), _record("screen", 1, 0.8)]
+    assert seed_spread.code_hash_note(same) is None
+    other = {**_record("screen", 2, 0.8), "compat_sha256": "def"}
+    note = seed_spread.code_hash_note([*same, other])
+    assert note is not None and "pytorch: abc/?, abc/def" in note
