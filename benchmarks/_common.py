@@ -189,6 +189,13 @@ def intervals_to_json(intervals: Sequence[Interval]) -> list[dict[str, Any]]:
     return [asdict(i) for i in intervals]
 
 
+def every_epoch_line(framework: str, seconds_a: Sequence[float], seconds_b: Sequence[float]) -> str:
+    """The line listing every timed epoch of (a) and (b), after the best-of table."""
+    every_a = ", ".join(f"{t:.2f}" for t in seconds_a)
+    every_b = ", ".join(f"{t:.2f}" for t in seconds_b)
+    return f"  {framework}: every epoch (a) [{every_a}]  (b) [{every_b}]"
+
+
 def best(intervals: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """The fastest interval (minimum seconds), as timeit reports: load from other
     processes only ever adds time."""

@@ -33,6 +33,7 @@ from _common import (
     BATCH_SIZE,
     LR,
     REPO,
+    every_epoch_line,
     interleave,
     keras_compile,
     keras_epoch,
@@ -174,9 +175,7 @@ def main() -> int:
         worst = max(worst, best_a / best_b)
         print(f"{row['framework']:<12}{best_a:>20.2f}{best_b:>24.2f}{best_a / best_b:>10.3f}")
     for row in rows:
-        every_a = ", ".join(f"{t:.2f}" for t in row["loader"])
-        every_b = ", ".join(f"{t:.2f}" for t in row["in_memory"])
-        print(f"  {row['framework']}: every epoch (a) [{every_a}]  (b) [{every_b}]")
+        print(every_epoch_line(row["framework"], row["loader"], row["in_memory"]))
     print(f"target (a)/(b) <= 1.15: {'met' if worst <= 1.15 else 'NOT met'}")
     return 0
 

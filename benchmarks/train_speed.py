@@ -1,0 +1,254 @@
+"""How much slower per epoch is the chapter's own ``train`` than the bare computation?
+
+For each framework, in its own subprocess, on the full Fashion-MNIST training set:
+
+(a) the chapter's ``train``: the setup code cell of the generated notebook
+    ``chapters/en/notebooks/scheduler_<framework>.ipynb`` is executed as it stands (IPython
+    magics such as ``%matplotlib inline`` dropped), then its ``train(net_fn, train_iter,
+    test_iter, num_epochs, lr, scheduler=...)`` is called, so every epoch includes what
+    the chapter does per epoch: its data loader, the per-batch metrics, the Animator and
+    the test-set evaluation;
+(b) compute only: a fresh network from the same ``net_fn`` and the same SGD (lr 0.3), and
+    per batch only forward, backward and the update, over the batches of one epoch of the
+    chapter's ``train_iter`` made once and held in memory (see ``_common.py``).
+
+Epochs of (a) and (b) are interleaved: the ``scheduler`` passed to the chapter's ``train``
+returns the constant lr 0.3 and, each time the chapter asks it for an epoch's rate, first
+runs one epoch of (b); an epoch of (a) is the time from there to the next epoch's request
+(or to ``train``'s return), without (b)'s time. The first epoch of each is a warm-up; the
+table reports the best (minimum) of the ``--epochs`` timed epochs of each, as timeit does,
+because load from other processes only ever adds time. The ratio (a)/(b) is the chapter
+loop's overhead; the target is <= 1.15.
+
+The table also shows the threads each framework is set to use and what the timed epochs
+measured: "cores" is the CPU time of all the process's threads over the wall time (so 2.0
+means both cores of a 2-core machine were kept busy), "others" the cores that all *other*
+processes kept busy meanwhile (Linux only). A large "others" means the timings are not to
+be trusted.
+
+Limits: the workers are plain processes, not Jupyter kernels, so the Animator computes its
+plots but never renders them (in a kernel it renders at most twice a second). The
+chapter's ``train`` is called with ``(net_fn, train_iter, test_iter, num_epochs, lr)`` by
+position and ``scheduler`` by name, so other parameters (e.g. ``seed``) keep their
+defaults.
+
+Usage::
+
+    D2L_DATA_DIR=/path/to/fashion-mnist python benchmarks/train_speed.py [--epochs 2]
+        [--frameworks mxnet pytorch tensorflow]
+
+``D2L_MAX_EXAMPLES`` is ignored (removed) here: the benchmark uses the full data unless
+``--max-examples N`` is given (a smoke run; its timings mean little).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from _common import (
+    BATCH_SIZE,
+    LR,
+    REPO,
+    CpuMeter,
+    Interval,
+    best,
+    every_epoch_line,
+    intervals_to_json,
+    keras_compile,
+    keras_epoch,
+    mxnet_epoch,
+    quiet_tf_env,
+    run_workers,
+    tf_in_memory,
+    torch_epoch,
+)
+from seed_spread import code_cells, format_table, notebook_path, strip_magics
+
+FRAMEWORKS = ("mxnet", "pytorch", "tensorflow")
+TARGET = 1.15
+
+
+def load_setup_cell(framework: str) -> dict[str, Any]:
+    """Execute the chapter notebook's setup cell (its first code cell after the Colab
+    install cell, magics dropped) and return its namespace.
+
+    Raises:
+        KeyError: the cell defines no ``train``, ``net_fn`` or ``train_iter``.
+    """
+    path = notebook_path(framework)
+    setup = code_cells(json.loads(path.read_text(encoding="utf-8")))[0]
+    namespace: dict[str, Any] = {"__name__": "__chapter__"}
+    exec(compile(strip_magics(setup), f"<{path.name} setup cell>", "exec"), namespace)
+    missing = [name for name in ("train", "net_fn", "train_iter", "test_iter", "device")
+               if name not in namespace]  # fmt: skip
+    if missing:
+        raise KeyError(f"{path.name}'s setup cell defines no {', '.join(missing)}")
+    return namespace
+
+
+def compute_only_epoch(framework: str, ns: dict[str, Any]) -> Callable[[], None]:
+    """Closure running one compute-only epoch with a fresh ``ns['net_fn']()`` network."""
+    batches = list(ns["train_iter"])
+    device = ns["device"]
+    if framework == "mxnet":
+        from mxnet import gluon, init
+
+        net = ns["net_fn"]()
+        net.initialize(init=init.Xavier(), ctx=device)
+        trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": LR})
+        return mxnet_epoch(net, trainer, ns["loss"], batches, device)
+    if framework == "pytorch":
+        import torch
+
+        net = ns["net_fn"]().to(device)
+        return torch_epoch(net, torch.optim.SGD(net.parameters(), lr=LR), ns["loss"], batches,
+                           device)  # fmt: skip
+    return keras_epoch(keras_compile(ns["net_fn"](), LR), tf_in_memory(batches, BATCH_SIZE),
+                       device)  # fmt: skip
+
+
+def threads_setting(framework: str, ns: dict[str, Any]) -> str:
+    """What the framework is set to use, as far as it tells."""
+    env = [f"{name}={os.environ[name]}" for name in
+           ("OMP_NUM_THREADS", "MXNET_OMP_MAX_THREADS", "MXNET_CPU_WORKER_NTHREADS")
+           if name in os.environ]  # fmt: skip
+    if framework == "pytorch":
+        torch = sys.modules["torch"]
+        env.insert(0, f"torch intra-op {torch.get_num_threads()}, "
+                      f"inter-op {torch.get_num_interop_threads()}")  # fmt: skip
+    elif framework == "tensorflow":
+        threading = sys.modules["tensorflow"].config.threading
+        intra = threading.get_intra_op_parallelism_threads()
+        inter = threading.get_inter_op_parallelism_threads()
+        # 0 means TensorFlow's default: one thread per logical CPU
+        env.insert(0, f"tf intra-op {intra or 'default'}, inter-op {inter or 'default'}")
+    elif not env:
+        env = ["MXNet's default"]
+    return "; ".join(env)
+
+
+class InterleavingScheduler:
+    """Constant-rate scheduler for the chapter's ``train`` that interleaves compute-only
+    epochs with the chapter's epochs and times both (see the module docstring).
+
+    Args:
+        lr: the rate returned for every epoch.
+        compute_epoch: runs one compute-only epoch.
+        meter: clock for both.
+    """
+
+    def __init__(self, lr: float, compute_epoch: Callable[[], None], meter: CpuMeter) -> None:
+        self.lr = lr
+        self.compute_epoch = compute_epoch
+        self.meter = meter
+        self.chapter: list[Interval] = []
+        self.compute: list[Interval] = []
+        self._epoch: int | None = None
+        self._start: Any = None
+
+    def __call__(self, epoch: int, *_: Any) -> float:
+        # Keras passes (epoch, lr); PyTorch's loop asks once per parameter group: act on
+        # the first request of each epoch only
+        if epoch != self._epoch:
+            self._epoch = epoch
+            self._close_chapter_epoch()
+            self.compute.append(self.meter.time(self.compute_epoch))
+            self._start = self.meter.mark()
+        return float(self.lr)
+
+    def _close_chapter_epoch(self) -> None:
+        if self._start is not None:
+            self.chapter.append(self.meter.since(self._start))
+            self._start = None
+
+    def finish(self) -> None:
+        """Call when ``train`` returns: closes the chapter's last epoch."""
+        self._close_chapter_epoch()
+
+
+def _worker(framework: str, epochs: int) -> None:
+    sys.path.insert(0, str(REPO))
+    ns = load_setup_cell(framework)
+    clock = InterleavingScheduler(LR, compute_only_epoch(framework, ns), CpuMeter())
+    ns["train"](ns["net_fn"], ns["train_iter"], ns["test_iter"], epochs + 1, LR,
+                scheduler=clock)  # fmt: skip
+    clock.finish()
+    if len(clock.chapter) != epochs + 1 or len(clock.compute) != epochs + 1:
+        raise RuntimeError(
+            f"the chapter's train asked the scheduler for {len(clock.compute)} epochs, "
+            f"not {epochs + 1}: cannot tell its epochs apart"
+        )
+    result = {
+        "framework": framework,
+        "threads": threads_setting(framework, ns),
+        "chapter": intervals_to_json(clock.chapter[1:]),  # [0] is the warm-up
+        "compute": intervals_to_json(clock.compute[1:]),
+    }
+    print(json.dumps(result))
+
+
+def table(rows: list[dict[str, Any]]) -> tuple[str, bool]:
+    """The printed table and whether every ratio meets the target."""
+    lines, ok = [], True
+    for row in rows:
+        chapter, compute = best(row["chapter"]), best(row["compute"])
+        ratio = chapter["seconds"] / compute["seconds"]
+        ok = ok and ratio <= TARGET
+        others = [i["others"] for i in row["chapter"] + row["compute"] if i["others"] is not None]
+        lines.append([
+            row["framework"], row["threads"],
+            f"{chapter['seconds']:.2f}", f"{compute['seconds']:.2f}", f"{ratio:.3f}",
+            f"{chapter['cores']:.2f} / {compute['cores']:.2f}",
+            f"{max(others):.2f}" if others else "-",
+        ])  # fmt: skip
+    headers = ["framework", "threads set", "(a) chapter s/epoch", "(b) compute s/epoch",
+               "(a)/(b)", "cores (a) / (b)", "others max"]  # fmt: skip
+    return format_table(headers, lines), ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--epochs", type=int, default=3, help="timed epochs of each (default 3)")
+    parser.add_argument("--frameworks", nargs="+", choices=FRAMEWORKS, default=list(FRAMEWORKS))
+    parser.add_argument(
+        "--max-examples", type=int, help="train on a capped subset: for a quick smoke run only"
+    )
+    parser.add_argument("--worker", choices=FRAMEWORKS, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.epochs < 1:
+        parser.error("--epochs must be at least 1")
+    if args.max_examples is not None and args.max_examples < 2 * BATCH_SIZE:
+        parser.error(f"--max-examples must be at least {2 * BATCH_SIZE}")
+    if args.worker:
+        _worker(args.worker, args.epochs)
+        return 0
+
+    env = quiet_tf_env()
+    if args.max_examples is not None:
+        env["D2L_MAX_EXAMPLES"] = str(args.max_examples)
+    try:
+        rows = run_workers(__file__, args.frameworks, ["--epochs", str(args.epochs)], env)
+    except RuntimeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    text, ok = table(rows)
+    data = "full" if args.max_examples is None else f"{args.max_examples}-example subset of"
+    print(
+        f"LeNet, batch {BATCH_SIZE}, lr {LR}, {data} Fashion-MNIST train set: best of "
+        f"{args.epochs} timed epochs after 1 warm-up, (a) and (b) interleaved"
+    )
+    print(text)
+    for row in rows:
+        seconds = [[i["seconds"] for i in row[key]] for key in ("chapter", "compute")]
+        print(every_epoch_line(row["framework"], *seconds))
+    print(f"target (a)/(b) <= {TARGET}: {'met' if ok else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
