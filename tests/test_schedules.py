@@ -29,10 +29,10 @@ NUM_EPOCHS = 30
 FORMULAS = {
     "square root": lambda t: 0.1 * (t + 1) ** -0.5,
     "factor": lambda t: max(1e-2, 2.0 * 0.9**t),
-    "multi factor": lambda t: 0.3 * 0.5 ** sum(t >= s for s in (15, 30)),
-    "cosine": lambda t: 0.01 + (0.3 - 0.01) * (1 + math.cos(math.pi * min(t, 20) / 20)) / 2,
-    "warmup": lambda t: 0.3 * t / 5 if t < 5 else
-    0.01 + (0.3 - 0.01) * (1 + math.cos(math.pi * (min(t, 20) - 5) / 15)) / 2,
+    "multi factor": lambda t: 0.2 * 0.5 ** sum(t >= s for s in (15, 30)),
+    "cosine": lambda t: 0.01 + (0.2 - 0.01) * (1 + math.cos(math.pi * min(t, 20) / 20)) / 2,
+    "warmup": lambda t: 0.2 * t / 5 if t < 5 else
+    0.01 + (0.2 - 0.01) * (1 + math.cos(math.pi * (min(t, 20) - 5) / 15)) / 2,
 }
 PLOTS = ["square root", "factor", "multi factor", "cosine", "warmup"]
 RUNS = ["constant", "square root", "multi factor", "cosine", "warmup"]
@@ -113,7 +113,7 @@ def test_training_applies_the_plotted_schedule(probes, framework: str) -> None:
     assert len(runs) == len(RUNS), f"{framework}: {len(runs)} training runs"
     plotted = dict(zip(PLOTS, plots, strict=True))
     for name, history in zip(RUNS, runs, strict=True):
-        expected = [0.3] * NUM_EPOCHS if name == "constant" else plotted[name][:NUM_EPOCHS]
+        expected = [0.2] * NUM_EPOCHS if name == "constant" else plotted[name][:NUM_EPOCHS]
         assert_close(history["lr"], expected, f"{framework} {name} run")
         for metric in ("train_loss", "train_acc", "test_acc"):
             values = history[metric]
