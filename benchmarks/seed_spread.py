@@ -200,8 +200,13 @@ def decode_history(history: dict[str, Sequence[float | str]]) -> dict[str, list[
 
 
 def record_key(record: dict[str, Any]) -> tuple:
-    """What makes two records the same measurement (a rerun skips pairs already done)."""
+    """What makes two records the same measurement (a rerun skips pairs already done).
+
+    The notebook's code version is part of it: when the chapter changes (say its learning
+    rate), a rerun measures the new code instead of counting the old results as done.
+    """
     return (
+        record.get("code_sha256"),
         record["framework"],
         record["mode"],
         record["run"],
@@ -245,20 +250,28 @@ def _order(framework: str, run: str) -> tuple[int, int, str]:
 
 
 def _groups(records: Iterable[dict[str, Any]], mode: str) -> list[tuple[tuple, list[dict]]]:
-    """Records of ``mode`` grouped by (framework, run, epochs, max_examples), seeds sorted."""
+    """Records of ``mode`` grouped by (framework, run, notebook code version, epochs,
+    max_examples), seeds sorted: results of different chapter code never share a row."""
     groups: dict[tuple, list[dict]] = {}
+    first_seen: dict[tuple[str, str], str] = {}
     for record in latest_by_key(records).values():
         if record["mode"] != mode:
             continue
+        code = record.get("code_sha256") or "?"
         key = (
-            record["framework"], record["run"], int(record["epochs"]), record.get("max_examples")
-        )
+            record["framework"], record["run"], code, int(record["epochs"]),
+            record.get("max_examples"),
+        )  # fmt: skip
         groups.setdefault(key, []).append(record)
+        version = (record["framework"], code)
+        first_seen[version] = min(first_seen.get(version, "~"), record.get("finished", ""))
 
     def order(item: tuple[tuple, list]) -> tuple:
-        framework, run, epochs, max_examples = item[0]
-        # Full data (None) sorts after subsets; None and ints do not compare.
-        return *_order(framework, run), epochs, max_examples is None, max_examples or 0
+        framework, run, code, epochs, max_examples = item[0]
+        # Per framework, older code versions first; full data (None) after subsets.
+        f, r, name = _order(framework, run)
+        return (f, first_seen[(framework, code)], code, r, name, epochs, max_examples is None,
+                max_examples or 0)
 
     ordered = sorted(groups.items(), key=order)
     return [(key, sorted(group, key=lambda r: int(r["seed"]))) for key, group in ordered]
@@ -283,6 +296,13 @@ def _median(values: Sequence[float]) -> float:
     return math.nan if any(math.isnan(v) for v in values) else statistics.median(values)
 
 
+def _max_lr(histories: Sequence[dict[str, list[float]]]) -> str:
+    """Largest learning rate applied in the epochs run (what a divergence screen tests)."""
+    rates = [lr for h in histories for lr in h["lr"]]
+    # float32 rates (TensorFlow) print as 0.30000001...; 4 significant digits suffice.
+    return f"{max(rates):.4g}" if rates else "-"
+
+
 def _seed_list(seeds: Sequence[int]) -> str:
     return " ".join(str(s) for s in seeds) if seeds else "-"
 
@@ -290,19 +310,20 @@ def _seed_list(seeds: Sequence[int]) -> str:
 def screen_rows(records: Iterable[dict[str, Any]]) -> list[list[str]]:
     """Rows of the divergence-screen table."""
     rows = []
-    for (framework, run, epochs, max_examples), group in _groups(records, "screen"):
+    for (framework, run, code, epochs, max_examples), group in _groups(records, "screen"):
         histories = [decode_history(r["history"]) for r in group]
         finals = [h["test_acc"][-1] for h in histories]
         bad = [int(r["seed"]) for r, h in zip(group, histories, strict=True) if diverged(h)]
         rows.append([
-            framework, run, str(epochs), _data(max_examples), str(len(group)), str(len(bad)),
+            framework, run, code, _max_lr(histories), str(epochs), _data(max_examples),
+            str(len(group)), str(len(bad)),
             _seed_list(bad), _fmt(_min(finals)), _fmt(_median(finals)),
         ])  # fmt: skip
     return rows
 
 
 SCREEN_HEADERS = [
-    "framework", "run", "epochs", "data", "seeds", "diverged", "diverged seeds",
+    "framework", "run", "code", "max lr", "epochs", "data", "seeds", "diverged", "diverged seeds",
     "min test acc", "median test acc",
 ]  # fmt: skip
 
@@ -318,22 +339,22 @@ def mean_sd(values: Sequence[float]) -> tuple[float | None, float | None]:
 def spread_rows(records: Iterable[dict[str, Any]]) -> list[list[str]]:
     """Rows of the seed-spread table: final test accuracy and train-test gap."""
     rows = []
-    for (framework, run, epochs, max_examples), group in _groups(records, "spread"):
+    for (framework, run, code, epochs, max_examples), group in _groups(records, "spread"):
         histories = [decode_history(r["history"]) for r in group]
         tests = [h["test_acc"][-1] for h in histories]
         gaps = [h["train_acc"][-1] - h["test_acc"][-1] for h in histories]
         test_mean, test_sd = mean_sd(tests)
         gap_mean, gap_sd = mean_sd(gaps)
         rows.append([
-            framework, run, str(epochs), _data(max_examples), str(len(group)),
-            _seed_list([int(r["seed"]) for r in group]),
+            framework, run, code, _max_lr(histories), str(epochs), _data(max_examples),
+            str(len(group)), _seed_list([int(r["seed"]) for r in group]),
             _fmt(test_mean), _fmt(test_sd, 4), _fmt(gap_mean), _fmt(gap_sd, 4),
         ])  # fmt: skip
     return rows
 
 
 SPREAD_HEADERS = [
-    "framework", "run", "epochs", "data", "n", "seeds",
+    "framework", "run", "code", "max lr", "epochs", "data", "n", "seeds",
     "test acc mean", "test acc sd", "gap mean", "gap sd",
 ]  # fmt: skip
 
@@ -343,9 +364,9 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     widths = [max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(headers)]
 
     def line(cells: Sequence[str]) -> str:
-        # Text columns left-aligned, numbers right-aligned.
+        # Text columns (framework, run, code) left-aligned, numbers right-aligned.
         return "  ".join(
-            c.ljust(w) if i < 2 else c.rjust(w)
+            c.ljust(w) if i < 3 else c.rjust(w)
             for i, (c, w) in enumerate(zip(cells, widths, strict=True))
         ).rstrip()
 
@@ -791,13 +812,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"note: ignoring D2L_MAX_EXAMPLES={os.environ['D2L_MAX_EXAMPLES']} (full data; "
               "use --max-examples for a subset)", file=sys.stderr)
 
-    # A rerun continues: drop the jobs whose record is already in --out.
+    # A rerun continues: drop the jobs whose record (of the notebook code as it is now) is
+    # already in --out.
     done = set(latest_by_key(read_records(args.out)))
     todo: dict[str, list[dict[str, Any]]] = {}
     skipped = 0
     for framework in args.frameworks:
+        notebook = json.loads(notebook_path(framework).read_text(encoding="utf-8"))
+        code = code_digest(code_cells(notebook))
         for job in _jobs(args):
-            key = record_key({"framework": framework, "max_examples": args.max_examples, **job})
+            key = record_key({"framework": framework, "max_examples": args.max_examples,
+                              "code_sha256": code, **job})
             if key in done:
                 skipped += 1
             else:

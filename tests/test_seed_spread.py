@@ -117,26 +117,27 @@ def test_screen_rows_count_diverged_seeds() -> None:
                _record("screen", 2, 0.70), _record("spread", 0, 0.5)]
     [row] = seed_spread.screen_rows(records)
     # A NaN loss with a finite test accuracy still counts as diverged.
-    assert row == ["pytorch", "cosine", "2", "full", "3", "1", "1", "0.100", "0.700"]
+    assert row == ["pytorch", "cosine", "abc", "0.3", "2", "full", "3", "1", "1", "0.100",
+                   "0.700"]
     records[1] = _record("screen", 1, 0.15)
     [row] = seed_spread.screen_rows(records)
-    assert row[4:] == ["3", "1", "1", "0.150", "0.700"]
+    assert row[6:] == ["3", "1", "1", "0.150", "0.700"]
 
 
 def test_a_rerun_record_replaces_the_earlier_one() -> None:
     records = [_record("screen", 0, 0.10), _record("screen", 0, 0.80)]
     [row] = seed_spread.screen_rows(records)
-    assert row[4:7] == ["1", "0", "-"]
+    assert row[6:9] == ["1", "0", "-"]
 
 
 def test_spread_rows_mean_and_sample_sd() -> None:
     records = [_record("spread", s, acc, train_acc=acc + gap, epochs=30)
                for s, acc, gap in ((0, 0.90, 0.02), (1, 0.91, 0.04), (2, 0.92, 0.06))]
     [row] = seed_spread.spread_rows(records)
-    assert row[:6] == ["pytorch", "cosine", "30", "full", "3", "0 1 2"]
-    assert row[6:] == ["0.910", "0.0100", "0.040", "0.0200"]
+    assert row[:8] == ["pytorch", "cosine", "abc", "0.3", "30", "full", "3", "0 1 2"]
+    assert row[8:] == ["0.910", "0.0100", "0.040", "0.0200"]
     [row] = seed_spread.spread_rows(records[:1])
-    assert row[4] == "1" and row[7] == "-"  # no sd from one seed
+    assert row[6] == "1" and row[9] == "-"  # no sd from one seed
 
 
 def test_groups_keep_settings_and_frameworks_apart_in_book_order() -> None:
@@ -145,7 +146,7 @@ def test_groups_keep_settings_and_frameworks_apart_in_book_order() -> None:
                _record("screen", 0, 0.8, max_examples=100),
                _record("screen", 0, 0.8, framework="mxnet")]
     rows = seed_spread.screen_rows(records)
-    assert [(r[0], r[1], r[3]) for r in rows] == [
+    assert [(r[0], r[1], r[5]) for r in rows] == [
         ("mxnet", "cosine", "full"), ("pytorch", "constant", "full"),
         ("pytorch", "cosine", "100"), ("tensorflow", "cosine", "full"),
     ]  # fmt: skip
@@ -159,10 +160,12 @@ def test_read_records_skips_a_truncated_last_line(tmp_path: Path) -> None:
 
 
 def test_format_table_aligns_columns() -> None:
-    # The first two columns (framework, run) are text, the rest numbers.
-    table = seed_spread.format_table(["a", "b", "num"], [["xx", "r", "1.5"], ["y", "run", "10.25"]])
+    # The first three columns (framework, run, code) are text, the rest numbers.
+    table = seed_spread.format_table(
+        ["a", "b", "c", "num"], [["xx", "r", "c1", "1.5"], ["y", "run", "c", "10.25"]]
+    )
     assert table.splitlines() == [
-        "a   b      num", "--  ---  -----", "xx  r      1.5", "y   run  10.25",
+        "a   b    c     num", "--  ---  --  -----", "xx  r    c1    1.5", "y   run  c   10.25",
     ]  # fmt: skip
 
 
@@ -172,3 +175,11 @@ def test_code_hash_note_flags_mixed_code() -> None:
     other = {**_record("screen", 2, 0.8), "compat_sha256": "def"}
     note = seed_spread.code_hash_note([*same, other])
     assert note is not None and "pytorch: abc/?, abc/def" in note
+
+
+def test_records_of_different_chapter_code_never_share_a_row() -> None:
+    old = [{**_record("screen", s, 0.8), "finished": "1"} for s in (0, 1)]
+    new = [{**_record("screen", s, 0.7), "code_sha256": "new", "finished": "2"} for s in (0, 1)]
+    rows = seed_spread.screen_rows(new + old)
+    assert [(r[2], r[6]) for r in rows] == [("abc", "2"), ("new", "2")]  # older code first
+    assert len(seed_spread.latest_by_key(old + new)) == 4
