@@ -189,6 +189,20 @@ def intervals_to_json(intervals: Sequence[Interval]) -> list[dict[str, Any]]:
     return [asdict(i) for i in intervals]
 
 
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], text_columns: int) -> str:
+    """A plain-text table: the first ``text_columns`` columns left-aligned, the rest
+    (numbers) right-aligned."""
+    widths = [max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(headers)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(
+            c.ljust(w) if i < text_columns else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])
+
+
 def every_epoch_line(framework: str, seconds_a: Sequence[float], seconds_b: Sequence[float]) -> str:
     """The line listing every timed epoch of (a) and (b), after the best-of table."""
     every_a = ", ".join(f"{t:.2f}" for t in seconds_a)

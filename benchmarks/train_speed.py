@@ -58,6 +58,7 @@ from _common import (
     Interval,
     best,
     every_epoch_line,
+    format_table,
     intervals_to_json,
     keras_compile,
     keras_epoch,
@@ -67,7 +68,7 @@ from _common import (
     tf_in_memory,
     torch_epoch,
 )
-from seed_spread import code_cells, format_table, notebook_path, strip_magics
+from seed_spread import code_cells, notebook_path, strip_magics
 
 FRAMEWORKS = ("mxnet", "pytorch", "tensorflow")
 TARGET = 1.15
@@ -208,7 +209,7 @@ def table(rows: list[dict[str, Any]]) -> tuple[str, bool]:
         ])  # fmt: skip
     headers = ["framework", "threads set", "(a) chapter s/epoch", "(b) compute s/epoch",
                "(a)/(b)", "cores (a) / (b)", "others max"]  # fmt: skip
-    return format_table(headers, lines), ok
+    return format_table(headers, lines, text_columns=2), ok
 
 
 def main() -> int:
