@@ -188,6 +188,11 @@ def test_a_quick_build_says_so_everywhere(builds) -> None:
     cap = os.environ["D2L_MAX_EXAMPLES"]
     assert f"{cap}-example subset" in result.stderr.splitlines()[0]
     assert f"QUICK BUILD on a {cap}-example subset" in result.stdout
+    # Not on a terminal: no progress bars, one line per training run and per notebook
+    for fw, _ in FRAMEWORKS:
+        for run in range(1, 6):
+            assert f"{fw} (en): training run {run}/5 done in " in result.stderr
+        assert re.search(rf"^{fw} \(ko\): cache hit$", result.stderr, re.MULTILINE)
     for path in (build_dir / "html").glob("*/**/*.html"):
         if path.name in ("search.html", "genindex.html"):
             continue
