@@ -41,12 +41,12 @@ VERSIONED = ("mxnet", "torch", "tensorflow_cpu", "tensorflow", "keras", "numpy",
 # A training cell of the chapter: `histories[...] = train(...)`.
 TRAINING_CELL = re.compile(r"^\w+(\[[^\]]*\])? = train\(", re.MULTILINE)
 # Kernel environment of the build. TensorFlow's C++ logging goes to the kernel's stderr,
-# which ipykernel forwards into the cell outputs. TF_CPP_MIN_LOG_LEVEL=2 keeps only
-# errors (it silences cpu_feature_guard); the "oneDNN custom operations are on" notice
-# (with absl's pre-init warning) ignores it and is printed at import unless oneDNN's
-# custom ops are off. README documents the same for readers. A variable the user set
-# is left as it is.
-QUIET_KERNEL_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0"}
+# which ipykernel forwards into the cell outputs; TF_CPP_MIN_LOG_LEVEL=2 keeps only errors
+# (it silences cpu_feature_guard). The oneDNN notice at import ignores it and is dropped
+# by d2l_compat.tensorflow instead (TF_ENABLE_ONEDNN_OPTS=0 would also silence it, but
+# makes training several times slower). README documents the same for readers; a
+# variable the user set is left as it is.
+QUIET_KERNEL_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
 class ExecutionError(RuntimeError):

@@ -9,25 +9,68 @@ Importing this module silences one Keras warning, and only that one: "`shuffle=T
 passed, but will be ignored since the data `x` was provided as a tf.data.Dataset", which
 ``model.fit(train_iter)`` emits with its default ``shuffle=True``. The training dataset
 returned here is already reshuffled every epoch, so the warning would only clutter the
-notebooks' output.
+notebooks' output. Importing it also drops the "oneDNN custom operations are on" notice
+that TensorFlow's C++ code prints at import (see ``_import_tensorflow``); every other line
+TensorFlow prints is kept.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import re
+import sys
+import tempfile
 import warnings
 import weakref
 from typing import Any
 
-import keras as _keras
-import tensorflow as _tf
+# TensorFlow's C++ code announces at import, straight to file descriptor 2, that oneDNN
+# custom operations are on (twice, each after absl's "before InitializeLog" warning).
+# TF_CPP_MIN_LOG_LEVEL does not silence it, and the only switch that does
+# (TF_ENABLE_ONEDNN_OPTS=0) makes training several times slower. Notebook kernels forward
+# fd 2 into the cell's output, so the import runs with fd 2 captured and every other line
+# is passed on unchanged.
+_IMPORT_NOTICES = re.compile(
+    r"^WARNING: All log messages before absl::InitializeLog\(\) is called are written to "
+    r"STDERR$|^I\d{4} [\d:. ]+\d+ port\.cc:\d+\] oneDNN custom operations are on")
 
-from d2l_compat._fashion_mnist import FashionMNISTError
-from d2l_compat._fashion_mnist import load_arrays as _load_arrays
-from d2l_compat._plotting import Animator, plot, set_figsize, use_svg_display
-from d2l_compat._results import plot_histories, results_table, show_results
-from d2l_compat._utils import Accumulator, Timer
+
+def _import_tensorflow() -> tuple[Any, Any]:
+    if "tensorflow" in sys.modules:
+        import keras
+        import tensorflow
+        return tensorflow, keras
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no usable fd 2 (some embedded interpreters): import as is
+        import keras
+        import tensorflow
+        return tensorflow, keras
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import keras
+            import tensorflow
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        captured.seek(0)
+        lines = captured.read().decode("utf-8", "replace").splitlines(keepends=True)
+    kept = "".join(line for line in lines if not _IMPORT_NOTICES.search(line.rstrip("\n")))
+    if kept:
+        sys.stderr.write(kept)
+    return tensorflow, keras
+
+
+_tf, _keras = _import_tensorflow()
+
+from d2l_compat._fashion_mnist import FashionMNISTError  # noqa: E402  (after the quiet import)
+from d2l_compat._fashion_mnist import load_arrays as _load_arrays  # noqa: E402  (after the quiet import)
+from d2l_compat._plotting import Animator, plot, set_figsize, use_svg_display  # noqa: E402  (after the quiet import)
+from d2l_compat._results import plot_histories, results_table, show_results  # noqa: E402  (after the quiet import)
+from d2l_compat._utils import Accumulator, Timer  # noqa: E402  (after the quiet import)
 
 __all__ = [
     "Accumulator",
