@@ -191,7 +191,9 @@ def main(argv: list[str] | None = None) -> int:
                     if fw not in timings or outcome.executed:
                         timings.setdefault(fw, (outcome.executed, outcome.seconds))
                     if fw not in by_framework:
-                        by_framework[fw] = results.histories_of(outcome.notebook, label)
+                        stored = results.histories_of(outcome.notebook, label)
+                        # Notebook JSON sorts keys: list the runs in the chapter's order
+                        by_framework[fw] = {r: stored[r] for r in RUNS if r in stored} | stored
                     if not display.live:
                         state = (f"executed in {outcome.seconds:.0f} s" if outcome.executed
                                  else "cache hit")
