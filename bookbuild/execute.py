@@ -121,7 +121,6 @@ def _watch(path: Path, stop: threading.Event, report: Callable[[float, float], N
 
 def _run(nb: nbformat.NotebookNode, cwd: Path, progress: Progress | None,
          timeout: int | None) -> None:
-    cells = [c for c in nb.cells if c.cell_type == "code"]
     training = [i for i, c in enumerate(nb.cells)
                 if c.cell_type == "code" and TRAINING_CELL.search(c.source)]
     state = {"run": 0, "started": time.perf_counter()}
@@ -170,7 +169,6 @@ def _run(nb: nbformat.NotebookNode, cwd: Path, progress: Progress | None,
                 os.environ.pop("D2L_PROGRESS_FILE", None)
             else:
                 os.environ["D2L_PROGRESS_FILE"] = saved
-    LOGGER.debug("ran %d code cells", len(cells))
 
 
 def execute(
