@@ -3,11 +3,12 @@
 Every language is a separate Sphinx build (its own `language`, so the theme's
 labels, the search index and `<html lang>` are that language's), made from the
 top-level `_config.yml` and `_toc.yml` with the chapter paths switched to the
-language's folder. Each is rendered from a source folder inside the build folder (the
-landing page and bibliography copied from the repository, the page notebooks the build
-wrote), so a build reads the source tree but never writes into it, and two builds with
-different build folders never see each other's pages. The builds land side by side in
-`<build-dir>/html/<lang>/`.
+language's folder, and the book's title, author line and landing page taken from the
+language's `chapters/<lang>/book.yml` (bookbuild.landing). Each is rendered from a source
+folder inside the build folder (the landing page written from that file, the bibliography
+copied from the repository, the page notebooks the build wrote), so a build reads the
+source tree but never writes into it, and two builds with different build folders never
+see each other's pages. The builds land side by side in `<build-dir>/html/<lang>/`.
 """
 
 from __future__ import annotations
@@ -20,14 +21,23 @@ from pathlib import Path
 import yaml
 
 from .config import ROOT, book_config
+from .landing import read_book_text
 from .languages import Language
 
-# Files of the repository a language's book needs besides its page notebook.
-BOOK_FILES = ("index.md", "references.bib")
+# Files of the repository a language's book needs besides its page notebook and the
+# landing page (written from the language's book.yml).
+BOOK_FILES = ("references.bib",)
 
 
 def language_config(lang: Language, root: Path = ROOT, max_examples: int | None = None) -> dict:
+    """The `_config.yml` of `lang`'s book: the top-level one with that language's
+    Sphinx `language`, title and author line.
+
+    Raises bookbuild.landing.BookTextError when the language's book.yml is unusable.
+    """
     config = book_config(root)
+    text = read_book_text(lang.code, root)
+    config["title"], config["author"] = text.title, text.author
     sphinx_config = config.setdefault("sphinx", {}).setdefault("config", {})
     sphinx_config["language"] = lang.sphinx
     sphinx_config["book_language"] = lang.code
@@ -59,8 +69,10 @@ def render(
     """Build the HTML of `lang` from its page notebook `page` (a file under
     `build_dir`) with warnings as errors; returns its folder.
 
-    Raises subprocess.CalledProcessError when Jupyter Book fails.
+    Raises subprocess.CalledProcessError when Jupyter Book fails, and
+    bookbuild.landing.BookTextError when the language's book.yml is unusable.
     """
+    config = language_config(lang, root, max_examples)
     work = build_dir / "books" / lang.code
     src = work / "src"
     if src.exists():
@@ -69,9 +81,9 @@ def render(
     chapter.mkdir(parents=True)
     for name in BOOK_FILES:
         shutil.copy2(root / name, src / name)
+    (src / "index.md").write_text(read_book_text(lang.code, root).index_md(), encoding="utf-8")
     shutil.copy2(page, chapter / page.name)
     config_path, toc_path = src / "_config.yml", src / "_toc.yml"
-    config = language_config(lang, root, max_examples)
     config_path.write_text(yaml.safe_dump(config, allow_unicode=True))
     toc_path.write_text(yaml.safe_dump(language_toc(lang, root), allow_unicode=True))
     subprocess.run(

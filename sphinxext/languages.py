@@ -9,12 +9,16 @@ switched. The switcher carries the chosen framework tab along as
 from __future__ import annotations
 
 import html
+from pathlib import Path
 
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
 from bookbuild.languages import LANGUAGES, language
+
+# Templates overriding the theme's: the footer shows each book's author line as written
+TEMPLATES = Path(__file__).parent / "templates"
 
 
 def twin_uri(docname: str, current: str, target: str) -> str:
@@ -68,7 +72,13 @@ def add_switcher(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         section.insert(0, raw)
 
 
+def _add_templates(app: Sphinx, config: object) -> None:
+    # Before the builder starts, which makes its template loader from templates_path
+    app.config.templates_path.insert(0, str(TEMPLATES))
+
+
 def setup(app: Sphinx) -> None:
     app.add_config_value("book_language", "en", "env", types=[str])
+    app.connect("config-inited", _add_templates)
     app.add_directive("language-list", LanguageList)
     app.connect("doctree-resolved", add_switcher)

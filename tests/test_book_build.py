@@ -1,7 +1,8 @@
 """A quick build of the whole book (all languages, capped data) in a fresh build
 folder, checked as a reader would meet it: tabs around every code cell, images
 that exist, no error outputs, the language switcher, Colab links, `<html lang>`,
-localised theme labels and a search index that finds each language's words."""
+localised theme labels, each book's title, author line and landing page in its
+language, and a search index that finds each language's words."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ from urllib.parse import urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
+from markdown_it import MarkdownIt
+from mdit_py_plugins.myst_role import myst_role_plugin
 from sphinx.search import languages as search_languages
 
+from bookbuild.landing import read_book_text
 from bookbuild.languages import FRAMEWORKS, LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -159,6 +163,46 @@ def test_landing_page_lists_languages_by_native_name(build) -> None:
         # `sec_scheduler` is a real target: the landing page's {ref} resolves to it
         refs = [a["href"] for a in soup.select("a.reference.internal")]
         assert f"chapters/{lang.code}/scheduler.html#sec-scheduler" in refs, refs
+
+
+def landing_sentences(markdown: str, shortest: int) -> list[str]:
+    """The plain-text runs of a landing page's markdown (links and roles cut them)."""
+    tokens = MarkdownIt("commonmark").use(myst_role_plugin).parse(markdown)
+    runs = [c.content.strip() for t in tokens if t.type == "inline" for c in t.children or []
+            if c.type == "text"]
+    return [run for run in runs if len(run) >= shortest]
+
+
+# Sphinx's smartquotes curl the markdown's straight quotes in some languages: compare
+# both sides with straight ones
+STRAIGHT = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
+
+
+@pytest.mark.parametrize("lang", LANGUAGES, ids=lambda lang: lang.code)
+def test_each_book_opens_in_its_language(build, lang) -> None:
+    html_dir, _ = build
+    text = read_book_text(lang.code)
+    landing = html_dir / lang.code / "index.html"
+    for path in (landing, page(html_dir, lang.code)[0]):
+        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        assert soup.title.get_text().endswith(f" — {text.title}"), (path, soup.title)
+        assert [n.get_text(strip=True) for n in soup.select(".logo__title")] == [text.title]
+        # the author line as the language words it, without the theme's "By" before it
+        assert [n.get_text(strip=True) for n in soup.select(".component-author")] == \
+            [text.author]
+    soup = BeautifulSoup(landing.read_text(encoding="utf-8"), "html.parser")
+    assert soup.select_one("article h1").get_text(strip=True).rstrip("#") == text.title
+    shown = " ".join(soup.select_one("article").get_text(" ").split()).translate(STRAIGHT)
+    for sentence in landing_sentences(text.landing, 4):
+        assert sentence.translate(STRAIGHT) in shown, f"{lang.code}: {sentence!r} is not shown"
+    assert soup.select_one('article a[href="https://creativecommons.org/licenses/by-sa/4.0/"]')
+    if lang.code != "en":
+        # none of the English landing page's words, except what the translation keeps
+        # on purpose (d2l's Korean and Portuguese editions keep the English book title)
+        english = read_book_text("en")
+        for sentence in landing_sentences(english.landing, 15) + [english.title]:
+            if sentence not in text.landing:
+                assert sentence not in shown, f"{lang.code}: English {sentence!r} is shown"
 
 
 # Log lines of the frameworks that must never reach a published output

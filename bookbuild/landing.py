@@ -1,0 +1,72 @@
+"""Each language's book title, author line and landing page.
+
+They are translated like the chapter, in `chapters/<lang>/book.yml` next to the
+chapter source: `title` (the sidebar, the page header and the browser tab),
+`author` (the author line in every page's footer, shown as written: see
+sphinxext/templates/author.html) and `landing` (MyST markdown of the landing
+page, below the title). The build makes each book's `index.md` from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .config import ROOT
+
+FILE_NAME = "book.yml"
+KEYS = ("title", "author", "landing")
+
+
+class BookTextError(ValueError):
+    """A language's `book.yml` is missing or malformed; the message names the file."""
+
+
+@dataclass(frozen=True)
+class BookText:
+    title: str  # one line, e.g. "Dive into Deep Learning: Learning Rate Scheduling"
+    author: str  # one line, every page's footer as written, e.g. "By the d2l.ai authors ..."
+    landing: str  # MyST markdown of the landing page below its title
+
+    def index_md(self) -> str:
+        """The landing page's source: the title as its heading, then `landing`."""
+        return f"# {self.title}\n\n{self.landing.strip()}\n"
+
+
+def book_text_path(code: str, root: Path = ROOT) -> Path:
+    """Where the book text of language `code` lives: next to its chapter source."""
+    return root / "chapters" / code / FILE_NAME
+
+
+def read_book_text(code: str, root: Path = ROOT) -> BookText:
+    """The title, author line and landing page of language `code`.
+
+    Raises BookTextError, naming the file and what to fix, when the file is
+    missing, is not YAML, or does not hold exactly the keys `title`, `author`
+    (one-line strings) and `landing` (non-empty markdown).
+    """
+    path = book_text_path(code, root)
+    fix = f"copy chapters/en/{FILE_NAME} and translate its text"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BookTextError(f"{path}: missing; every language needs its book text ({fix})") \
+            from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        problem = getattr(error, "problem", None) or error
+        raise BookTextError(f"{path}{where}: not valid YAML: {problem}") from None
+    if not isinstance(data, dict) or sorted(data) != sorted(KEYS):
+        found = sorted(data) if isinstance(data, dict) else type(data).__name__
+        raise BookTextError(
+            f"{path}: needs exactly the keys {', '.join(KEYS)}; found {found} ({fix})")
+    for key in KEYS:
+        value = data[key]
+        if not isinstance(value, str) or not value.strip():
+            raise BookTextError(f"{path}: `{key}` must be non-empty text; got {value!r}")
+        if key != "landing" and "\n" in value.strip():
+            raise BookTextError(f"{path}: `{key}` must be one line; got {value!r}")
+    return BookText(data["title"].strip(), data["author"].strip(), data["landing"])

@@ -1,0 +1,57 @@
+"""A language's book text (`chapters/<lang>/book.yml`): read as written, and a
+broken one is refused with a message naming the file and what is wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bookbuild.landing import BookTextError, read_book_text
+
+GOOD = """title: "Buch: Abschnitt"
+author: "Die Autoren (CC BY-SA 4.0)"
+landing: |
+  Text mit [Link](https://d2l.ai).
+
+  ```{language-list}
+  ```
+"""
+
+
+def write(root: Path, text: str) -> Path:
+    path = root / "chapters" / "xx" / "book.yml"
+    path.parent.mkdir(parents=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_reads_title_author_and_landing(tmp_path: Path) -> None:
+    write(tmp_path, GOOD)
+    text = read_book_text("xx", tmp_path)
+    assert (text.title, text.author) == ("Buch: Abschnitt", "Die Autoren (CC BY-SA 4.0)")
+    assert text.index_md() == (
+        "# Buch: Abschnitt\n\nText mit [Link](https://d2l.ai).\n\n```{language-list}\n```\n")
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    (None, "missing"),
+    ('title: "Buch\nauthor: x\n', "not valid YAML"),
+    ("- a list\n", "needs exactly the keys title, author, landing"),
+    (GOOD.replace('author: "Die Autoren (CC BY-SA 4.0)"\n', ""), "needs exactly the keys"),
+    (GOOD + "subtitle: x\n", "needs exactly the keys"),
+    (GOOD.replace('"Buch: Abschnitt"', '""'), "`title` must be non-empty text"),
+    (GOOD.replace('"Buch: Abschnitt"', "3"), "`title` must be non-empty text"),
+    (GOOD.replace('"Buch: Abschnitt"', '"Buch\\nAbschnitt"'), "`title` must be one line"),
+])
+def test_a_broken_book_text_is_refused_by_name(tmp_path: Path, text: str | None,
+                                               says: str) -> None:
+    if text is None:
+        path = tmp_path / "chapters" / "xx" / "book.yml"
+    else:
+        path = write(tmp_path, text)
+    with pytest.raises(BookTextError) as error:
+        read_book_text("xx", tmp_path)
+    message = str(error.value)
+    assert message.startswith(str(path)), message
+    assert says in message, message
