@@ -68,6 +68,7 @@ __all__ = [
     "load_raw",
     "locate",
     "max_examples_from_env",
+    "image_size",
     "resize_images",
 ]
 
@@ -394,12 +395,40 @@ def _resize_matrix(size_in: int, size_out: int) -> np.ndarray:
     return (weights / weights.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
+def _positive_int(value: object) -> bool:
+    # bool is an int subclass: resize=True would silently mean 1 x 1 images
+    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_) \
+        and value > 0
+
+
+def image_size(resize: object) -> tuple[int, int]:
+    """``(height, width)`` in pixels for the loaders' ``resize`` argument.
+
+    Args:
+        resize: a positive int (square images) or a pair (tuple or list) of positive
+            ints ``(height, width)``.
+
+    Raises:
+        ValueError: anything else (a string such as ``'64'``, ``True``, ``0``, ``2.5``,
+            a negative number, a pair of anything but positive ints), naming ``resize``.
+    """
+    if _positive_int(resize):
+        return int(resize), int(resize)
+    if isinstance(resize, tuple | list) and len(resize) == 2 and all(map(_positive_int, resize)):
+        return int(resize[0]), int(resize[1])
+    raise ValueError(
+        f"resize must be a positive int (square images, e.g. resize=64) or a pair of "
+        f"positive ints (height, width), e.g. resize=(64, 32); got {resize!r}"
+    )
+
+
 def resize_images(images: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
     """Bilinear resize of a stack of ``uint8`` images, done once at load time.
 
     Args:
         images: ``uint8`` array (N, H, W).
-        size: ``int`` for a square ``size x size`` output, or ``(height, width)``.
+        size: ``int`` for a square ``size x size`` output, or ``(height, width)``
+            (see :func:`image_size`).
 
     Returns:
         ``uint8`` array (N, height, width), rounded like d2l's PIL / OpenCV pipelines.
@@ -407,12 +436,7 @@ def resize_images(images: np.ndarray, size: int | tuple[int, int]) -> np.ndarray
     Raises:
         ValueError: ``size`` is not a positive int or pair of positive ints.
     """
-    if isinstance(size, int | np.integer):
-        height = width = int(size)
-    else:
-        height, width = (int(s) for s in size)
-    if height <= 0 or width <= 0:
-        raise ValueError(f"resize must be positive, got {size!r}")
+    height, width = image_size(size)
     n, h, w = images.shape
     if (h, w) == (height, width):
         return images
@@ -440,6 +464,8 @@ def load_arrays(
         ValueError: bad ``D2L_MAX_EXAMPLES`` or ``resize``.
     """
     cap = max_examples_from_env()  # validate before any I/O
+    if resize is not None:
+        image_size(resize)
     raw = load_raw(data_dir)
     result = []
     for split in ("train", "test"):

@@ -59,7 +59,8 @@ def arange(*args: Any, **kwargs: Any) -> Array:
 
 
 def load_data_fashion_mnist(
-    batch_size: int, resize: int | None = None, *, data_dir: str | os.PathLike[str] | None = None
+    batch_size: int, resize: int | tuple[int, int] | None = None, *,
+    data_dir: str | os.PathLike[str] | None = None,
 ) -> tuple[DataIter, DataIter]:
     """Fashion-MNIST as (train_iter, test_iter) (d2l, section "The Image Classification
     Dataset").
@@ -73,7 +74,8 @@ def load_data_fashion_mnist(
 
     Args:
         batch_size: examples per batch.
-        resize: resize images to ``resize x resize`` once at load time (bilinear).
+        resize: a positive int (``resize x resize`` images) or a pair of positive ints
+            ``(height, width)``; images are resized once at load time (bilinear).
         data_dir: directory holding the four ``.gz`` files; default: ``$D2L_DATA_DIR``,
             the per-user cache, Debian's ``/usr/share/datasets/fashion-mnist``, then a
             download into the cache.

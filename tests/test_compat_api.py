@@ -67,7 +67,8 @@ def test_documented_signatures():
     torch_d2l = _module("torch")
     expected = {
         "try_gpu": "(i: 'int' = 0) -> 'Device'",
-        "load_data_fashion_mnist": "(batch_size: 'int', resize: 'int | None' = None, *, "
+        "load_data_fashion_mnist": "(batch_size: 'int', "
+        "resize: 'int | tuple[int, int] | None' = None, *, "
         "data_dir: 'str | os.PathLike[str] | None' = None) -> 'tuple[DataIter, DataIter]'",
         "accuracy": "(y_hat: 'Array', y: 'Array') -> 'float'",
         "evaluate_accuracy_gpu": "(net: 'Net', data_iter: 'DataIter', "

@@ -208,3 +208,29 @@ def test_bad_batch_size(name):
     d2l = importlib.import_module(f"d2l_compat.{name}")
     with pytest.raises(ValueError, match="batch_size"):
         d2l.load_data_fashion_mnist(batch_size=0)
+
+
+@pytest.mark.parametrize("name", FRAMEWORKS)
+@pytest.mark.parametrize("resize", ["64", True, False, 0, -28, 2.5, (32,), (32, 0), ("32", 32),
+                                    (28, True), np.float32(28)],
+                         ids=repr)
+def test_bad_resize_is_refused_by_every_framework(name, resize, monkeypatch):
+    # before the data is read: a path that does not exist must not be the error
+    monkeypatch.setenv("D2L_DATA_DIR", "/nonexistent/fashion-mnist")
+    d2l = importlib.import_module(f"d2l_compat.{name}")
+    with pytest.raises(ValueError) as raised:
+        d2l.load_data_fashion_mnist(batch_size=32, resize=resize)
+    assert str(raised.value) == (
+        "resize must be a positive int (square images, e.g. resize=64) or a pair of positive "
+        f"ints (height, width), e.g. resize=(64, 32); got {resize!r}")
+
+
+@pytest.mark.parametrize("name", FRAMEWORKS)
+def test_resize_to_height_and_width(name, monkeypatch):
+    monkeypatch.setenv("D2L_MAX_EXAMPLES", "100")
+    d2l = importlib.import_module(f"d2l_compat.{name}")
+    for resize in ((32, 20), [32, 20], np.int64(20)):
+        _, test_iter = d2l.load_data_fashion_mnist(batch_size=50, resize=resize)
+        images, _, _ = _epoch(name, test_iter)
+        expected = (20, 20) if np.ndim(resize) == 0 else (32, 20)
+        assert images.shape == (100, 1, *expected)
