@@ -9,15 +9,22 @@ cells, and starts with a cell that installs `d2l_compat` when run on Colab.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-import jupytext
 import nbformat
+from markdown_it import MarkdownIt
+from mdit_py_plugins.colon_fence import colon_fence_plugin
 
+from . import sources
 from .config import ROOT, repository
 from .languages import COLAB_EXTRA, FRAMEWORK_TAGS
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+# Directives that only a page of the book renders (sphinxext): a notebook would show
+# their markup as text, so generated notebooks leave them out.
+PAGE_ONLY_DIRECTIVES = ("schedule-explorer",)
+_MARKDOWN = MarkdownIt("commonmark").use(colon_fence_plugin)
 
 
 def chapter_sources(root: Path = ROOT) -> list[Path]:
@@ -26,8 +33,9 @@ def chapter_sources(root: Path = ROOT) -> list[Path]:
 
 
 def read_source(path: Path) -> nbformat.NotebookNode:
-    """The chapter source at `path` as a notebook (jupytext's MyST reader)."""
-    return jupytext.read(path, fmt="md:myst")
+    """The chapter source at `path` as a notebook (jupytext's MyST reader), after
+    :func:`bookbuild.sources.read_source`'s checks; raises its SourceError."""
+    return sources.read_source(path)
 
 
 def cell_frameworks(cell: nbformat.NotebookNode) -> tuple[str, ...]:
@@ -37,25 +45,67 @@ def cell_frameworks(cell: nbformat.NotebookNode) -> tuple[str, ...]:
     return tagged or FRAMEWORK_TAGS
 
 
+def without_page_only_directives(markdown: str) -> str:
+    """`markdown` without its top-level `:::{name}` blocks of PAGE_ONLY_DIRECTIVES
+    (found with markdown-it's colon-fence parser); "" when nothing else is left."""
+    names = {f"{{{name}}}" for name in PAGE_ONLY_DIRECTIVES}
+    blocks = [t.map for t in _MARKDOWN.parse(markdown)
+              if t.type == "colon_fence" and t.map and t.info.strip() in names]
+    if not blocks:
+        return markdown
+    lines = markdown.splitlines(keepends=True)
+    for start, end in reversed(blocks):
+        del lines[start:end]
+    return re.sub(r"\n{3,}", "\n\n", "".join(lines)).strip()
+
+
 def notebook_path(source: Path, framework: str) -> Path:
     """Where the generated notebook of `framework` for `source` lives."""
     return source.parent / "notebooks" / f"{source.stem}_{framework}.ipynb"
 
 
 def colab_cell_source(framework: str, repo_url: str, branch: str) -> str:
+    """The first cell of `framework`'s notebook: on Colab, install `d2l_compat` with
+    the framework's extra from `repo_url` at `branch`; elsewhere do nothing.
+
+    PyTorch and TensorFlow install quietly: Colab's own torch, TensorFlow, numpy and
+    ipywidgets satisfy the extras, so pip adds only what is missing. MXNet 1.9.1 needs
+    numpy < 2, so its cell replaces Colab's numpy (compiled from source on Python 3.13),
+    shows pip's progress, and stops "Run all" with a one-line request to restart the
+    session when the numpy the kernel already loaded was replaced.
+    """
     extra = COLAB_EXTRA[framework]
-    lines = [
+    spec = f'"d2l_compat[{extra}] @ git+{repo_url}@{branch}"'
+    header = [
         "# On Colab, install the helper package this notebook imports",
         "# (elsewhere, install the repository's requirements.txt instead).",
     ]
-    if framework == "mxnet":
-        lines.append("# MXNet 1.9 needs numpy<2: restart the session once after this cell.")
-    lines += [
+    if framework != "mxnet":
+        return "\n".join([*header, "import sys", "if 'google.colab' in sys.modules:",
+                          f"    %pip install -q {spec}"])
+    return "\n".join([
+        *header,
+        "# MXNet 1.9.1 needs numpy < 2, so pip replaces Colab's numpy 2 by numpy 1.26.4.",
+        "# On Colab's default runtime (Python 3.13) pip compiles numpy 1.26.4 from source,",
+        "# which takes a few minutes; on runtime version 26.07 (Python 3.12, chosen with",
+        "# \"Change runtime version\" in the command palette) it installs in seconds.",
+        "# pip may then list preinstalled packages that need numpy 2: this notebook uses",
+        "# none of them. The session keeps the numpy it loaded at start, so when numpy was",
+        "# replaced this cell stops and asks you to restart the session and run it again.",
         "import sys",
         "if 'google.colab' in sys.modules:",
-        f'    %pip install -q "d2l_compat[{extra}] @ git+{repo_url}@{branch}"',
-    ]
-    return "\n".join(lines)
+        "    from importlib.metadata import version",
+        f"    %pip install {spec}",
+        "    loaded = sys.modules.get('numpy')",
+        "    if loaded is not None and loaded.__version__ != version('numpy'):",
+        "        class RestartSession(Exception):",
+        "            def _render_traceback_(self):  # IPython shows this line, no traceback",
+        "                return [str(self)]",
+        "        raise RestartSession(",
+        "            f'numpy {version(\"numpy\")} is installed but this session still runs numpy '",
+        "            f'{loaded.__version__}: restart the session (Runtime > Restart session), '",
+        "            'then run the notebook again (Runtime > Run all).')",
+    ])
 
 
 def framework_notebook(
@@ -71,7 +121,9 @@ def framework_notebook(
     cells = [nbformat.v4.new_code_cell(colab_cell_source(framework, repo_url, branch))]
     for cell in source_nb.cells:
         if cell.cell_type == "markdown":
-            cells.append(nbformat.v4.new_markdown_cell(cell.source))
+            text = without_page_only_directives(cell.source)
+            if text:
+                cells.append(nbformat.v4.new_markdown_cell(text))
         elif cell.cell_type == "code" and framework in cell_frameworks(cell):
             new = nbformat.v4.new_code_cell(cell.source)
             tags = [t for t in cell.metadata.get("tags", []) if t not in FRAMEWORK_TAGS]

@@ -3,9 +3,11 @@ generate (regenerate with `python -m bookbuild --notebooks-only`)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
+import yaml
 
 from bookbuild import notebooks
 from bookbuild.languages import FRAMEWORK_TAGS, LANGUAGES
@@ -40,3 +42,16 @@ def test_framework_notebook_holds_only_its_cells() -> None:
         others = [m for m in ("mxnet", "torch", "tensorflow") if m != module]
         assert not any(f"import {m} as d2l" in src for m in others for src in code)
         assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+
+
+def test_install_cells_name_the_configured_repository() -> None:
+    """Every notebook's install cell installs from `_config.yml`'s repository.url and
+    branch, the same place the pages' Colab buttons point into (test_book_build.py)."""
+    repo = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["repository"]
+    wanted = f"git+{repo['url'].rstrip('/')}@{repo['branch']}"
+    committed = sorted((ROOT / "chapters").glob("*/notebooks/*.ipynb"))
+    assert len(committed) == len(LANGUAGES) * len(FRAMEWORK_TAGS)
+    for path in committed:
+        first = nbformat.read(path, as_version=4).cells[0].source
+        urls = re.findall(r"git\+\S+?@[^\s\"]+", first)
+        assert urls == [wanted], f"{path.relative_to(ROOT)}: installs from {urls}, not {wanted}"
