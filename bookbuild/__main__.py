@@ -3,12 +3,17 @@
 tabbed page per language, and render one Jupyter Book per language.
 
 Everything the build writes goes under --build-dir. The full build trains every run on
-all of Fashion-MNIST: about 45 minutes on 2 CPU cores, seconds when nothing changed.
+all of Fashion-MNIST: about 50 minutes on 2 CPU cores; a quick build with
+--max-examples 100 takes a few minutes; either takes seconds when nothing changed.
 
-Environment: D2L_DATA_DIR names the folder with the four Fashion-MNIST .gz files
-(otherwise d2l_compat looks in its cache and may download them); D2L_MAX_EXAMPLES=N,
-like --max-examples N, trains on a fixed N-example subset (a quick build, marked as
-such on every page).
+Environment:
+  D2L_DATA_DIR      the folder with the four Fashion-MNIST .gz files (~ is expanded;
+                    unset: d2l_compat looks in its cache and may download them)
+  D2L_MAX_EXAMPLES  N, like --max-examples N: train on a fixed N-example subset (a
+                    quick build, marked as such on every page)
+
+Every option is checked before a kernel starts. Ctrl-C stops the build (exit status
+130); what finished executing stays cached, and the same command resumes from it.
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import nbformat
 from rich.console import Console
@@ -30,27 +37,39 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from . import execute, notebooks, pages, render, results
+from d2l_compat._fashion_mnist import FashionMNISTError, load_raw
+
+from . import execute, notebooks, options, pages, render, results
 from .claims import ClaimError
 from .config import ROOT
 from .languages import FRAMEWORK_TAGS, LANGUAGES, language
+from .sources import SourceError
 
 RUNS = ["constant", "square root", "multi factor", "cosine", "warmup"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with each error as one paragraph (no usage block above it)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (`{self.prog} --help` lists the "
+                     "options.)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m bookbuild", description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--lang", action="append", metavar="CODE",
-        help="build only this language (repeatable); default: all",
+        help="build only this language (repeatable; one of "
+             f"{', '.join(lang.code for lang in LANGUAGES)}); default: all",
     )
     parser.add_argument(
-        "--max-examples", type=int, metavar="N",
-        help="train on a fixed, class-balanced N-example subset (sets D2L_MAX_EXAMPLES; "
-             "a multiple of 10) for a quick build",
+        "--max-examples", metavar="N",
+        help="train on a fixed, class-balanced N-example subset for a quick build (a "
+             "positive multiple of 10; overrides D2L_MAX_EXAMPLES); default: all data",
     )
     parser.add_argument(
         "--notebooks-only", action="store_true",
@@ -65,19 +84,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _max_examples(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int | None:
+def _max_examples(args: argparse.Namespace) -> int | None:
     if args.max_examples is not None:
-        value, origin = str(args.max_examples), "--max-examples"
-    else:
-        value, origin = os.environ.get("D2L_MAX_EXAMPLES", "").strip(), "D2L_MAX_EXAMPLES"
-    if not value:
-        return None
-    if not value.isdigit() or int(value) < 10 or int(value) % 10:
-        parser.error(
-            f"{origin}={value!r}: give a positive multiple of 10 (one tenth of the examples "
-            "come from each class), or leave it unset for the full book"
-        )
-    return int(value)
+        return options.max_examples(args.max_examples, "--max-examples")
+    value = os.environ.get("D2L_MAX_EXAMPLES", "")
+    return options.max_examples(value, "D2L_MAX_EXAMPLES") if value.strip() else None
 
 
 class _Display:
@@ -131,20 +142,46 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         langs = [language(code) for code in args.lang] if args.lang else list(LANGUAGES)
-    except ValueError as error:
+        cap = _max_examples(args)
+        if not args.notebooks_only:
+            build_dir = options.build_dir(args.build_dir)
+            data_dir = options.data_dir(os.environ.get("D2L_DATA_DIR"))
+    except ValueError as error:  # OptionError, or language()'s unknown code
         parser.error(str(error))
-    cap = _max_examples(parser, args)
 
     if args.notebooks_only:
-        written = notebooks.write_notebooks(ROOT)
+        try:
+            written = notebooks.write_notebooks(ROOT)
+        except SourceError as error:
+            print(f"bookbuild: {error} No notebook was written.", file=sys.stderr)
+            return 1
         print(f"per-framework notebooks up to date: {len(written)}")
         return 0
 
-    build_dir = args.build_dir.expanduser().resolve()
-    data_dir = os.environ.get("D2L_DATA_DIR")
-    if data_dir:
-        # Kernels run in the build folder: a relative path must not change meaning.
-        os.environ["D2L_DATA_DIR"] = str(Path(data_dir).expanduser().resolve())
+    try:
+        if data_dir is not None:
+            # Kernels run in the build folder: a relative path must not change meaning.
+            os.environ["D2L_DATA_DIR"] = str(data_dir)
+            try:
+                load_raw()  # verifies the four files (about a second) before any kernel
+            except FashionMNISTError as error:
+                parser.error(str(error))
+        return _build(args, langs, cap, build_dir, err)
+    except execute.Interrupted as stop:
+        print(f"\nbookbuild: interrupted (Ctrl-C) while executing {stop.path}; nothing of "
+              f"that notebook was cached. Notebooks that finished stay cached in "
+              f"{stop.cache_path}: run the same command again to resume from them.",
+              file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("\nbookbuild: interrupted (Ctrl-C). Notebooks that finished executing stay "
+              f"cached under {build_dir / 'jupyter_cache'}: run the same command again to "
+              "resume from them.", file=sys.stderr)
+        return 130
+
+
+def _build(args: argparse.Namespace, langs: list, cap: int | None, build_dir: Path,
+           err: Console) -> int:
     if cap is not None:
         os.environ["D2L_MAX_EXAMPLES"] = str(cap)
         err.print(f"[bold yellow]Quick build: every run trains on a {cap}-example subset; "
@@ -153,7 +190,11 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.pop("D2L_MAX_EXAMPLES", None)
         err.print("Full build: every run trains on all of Fashion-MNIST.")
 
-    expected = notebooks.expected_notebooks(ROOT)
+    try:
+        expected = notebooks.expected_notebooks(ROOT)
+    except SourceError as error:
+        print(f"bookbuild: {error}", file=sys.stderr)
+        return 1
     stale = [p for p, text in expected.items()
              if not p.exists() or p.read_text(encoding="utf-8") != text]
     if stale:
@@ -180,7 +221,10 @@ def main(argv: list[str] | None = None) -> int:
                     committed = notebooks.notebook_path(source, fw)
                     run_path = build_dir / "notebooks" / committed.relative_to(ROOT / "chapters")
                     run_path.parent.mkdir(parents=True, exist_ok=True)
-                    run_path.write_text(expected[committed], encoding="utf-8")
+                    # whole or not at all, even when Ctrl-C lands here
+                    tmp = run_path.with_suffix(".ipynb.tmp")
+                    tmp.write_text(expected[committed], encoding="utf-8")
+                    tmp.replace(run_path)
                     nb = nbformat.reads(expected[committed], as_version=4)
                     label = f"{fw} ({source.parent.name})"
                     outcome = execute.execute(
@@ -213,12 +257,21 @@ def main(argv: list[str] | None = None) -> int:
             page = pages.page_notebook(source, notebooks.read_source(source), by_fw)
             page_files[source.parent.name] = pages.write_page(
                 pages.page_path(source, build_dir / "pages", ROOT), page)
-    except (execute.ExecutionError, pages.PageError, results.ResultsError) as error:
+    except (execute.ExecutionError, execute.CacheError, pages.PageError,
+            results.ResultsError) as error:
         print(f"bookbuild: {error}", file=sys.stderr)
         return 1
     executed_at = time.perf_counter()
     for lang in langs:
-        render.render(lang, page_files[lang.code], build_dir, ROOT, cap)
+        try:
+            render.render(lang, page_files[lang.code], build_dir, ROOT, cap)
+        except subprocess.CalledProcessError:
+            source = ROOT / "chapters" / lang.code / "scheduler.md"
+            print(f"\nbookbuild: Jupyter Book could not render the {lang.code} book without "
+                  f"warnings (shown above). Its page notebook {page_files[lang.code]} is made "
+                  f"from {source}: a warning at scheduler.ipynb:CCLLLL points at line LLLL "
+                  f"of that notebook's cell CC; fix the text in {source}.", file=sys.stderr)
+            return 1
     render.write_root_redirect(build_dir, langs[0])
     end = time.perf_counter()
 

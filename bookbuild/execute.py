@@ -13,6 +13,8 @@ appends a line to ``$D2L_PROGRESS_FILE`` when that is set (see
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import importlib.metadata
 import json
@@ -32,6 +34,7 @@ from jupyter_cache import get_cache
 from jupyter_cache.base import CacheBundleIn
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from sqlalchemy.exc import SQLAlchemyError
 
 LOGGER = logging.getLogger("bookbuild.execute")
 
@@ -51,6 +54,21 @@ QUIET_KERNEL_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2"}
 
 class ExecutionError(RuntimeError):
     """A notebook raised while executing; the message holds its traceback."""
+
+
+class CacheError(RuntimeError):
+    """A cache entry exists but cannot be read or removed (permissions, I/O); the
+    message names the file, the error and what to do. Nothing was deleted."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C stopped the execution of the notebook at `path`; its kernel was shut
+    down and nothing of it was cached (`cache_path` keeps what finished before)."""
+
+    def __init__(self, path: Path, cache_path: Path) -> None:
+        super().__init__(f"interrupted while executing {path}")
+        self.path = path
+        self.cache_path = cache_path
 
 
 def cache_key(root: Path) -> str:
@@ -119,6 +137,60 @@ def _watch(path: Path, stop: threading.Event, report: Callable[[float, float], N
             break
 
 
+def _execute_in_worker(client: NotebookClient) -> None:
+    """``client.execute()`` in a worker thread, so that Ctrl-C reaches this (main)
+    thread as KeyboardInterrupt: the worker's execution is then cancelled, nbclient
+    shuts the kernel down, and the KeyboardInterrupt propagates.
+
+    (In the main thread nbclient installs its own SIGINT handler, which kills the
+    kernel under the running cell and ends in a DeadKernelError: an interruption would
+    look like a failed notebook.)
+    """
+    state: dict[str, object] = {}
+    started = threading.Event()
+
+    def work() -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        state["loop"] = loop
+        state["task"] = loop.create_task(client.async_execute())
+        started.set()
+        try:
+            loop.run_until_complete(state["task"])
+        except BaseException as error:  # re-raised in the main thread
+            state["error"] = error
+        finally:
+            loop.close()
+
+    worker = threading.Thread(target=work, name="bookbuild-notebook", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.2)
+    except KeyboardInterrupt:
+        started.wait()
+
+        async def interrupt() -> None:
+            # Interrupt the running cell like Jupyter's stop button: the cell ends with
+            # KeyboardInterrupt and nbclient then shuts the idle kernel down. Before
+            # the kernel runs a cell there is nothing to interrupt: cancel instead.
+            try:
+                await client.km.interrupt_kernel()
+            except Exception:  # no kernel yet, or already gone
+                state["task"].cancel()
+
+        with contextlib.suppress(RuntimeError):  # the loop has already finished
+            asyncio.run_coroutine_threadsafe(interrupt(), state["loop"])
+        worker.join(30)
+        if worker.is_alive():  # the cell ignores interrupts (e.g. stuck in C code)
+            with contextlib.suppress(RuntimeError):
+                state["loop"].call_soon_threadsafe(state["task"].cancel)
+            worker.join(30)  # nbclient's cleanup: shutdown request, then kill
+        raise
+    if "error" in state:
+        raise state["error"]
+
+
 def _run(nb: nbformat.NotebookNode, cwd: Path, progress: Progress | None,
          timeout: int | None) -> None:
     training = [i for i, c in enumerate(nb.cells)
@@ -161,7 +233,7 @@ def _run(nb: nbformat.NotebookNode, cwd: Path, progress: Progress | None,
                 # the build's log is for the build's own progress.
                 extra_arguments=["--IPKernelApp.log_level=ERROR"],
             )
-            client.execute()
+            _execute_in_worker(client)
         finally:
             stop.set()
             watcher.join()
@@ -184,16 +256,21 @@ def execute(
     `cache_path`, or execute it in `path`'s folder and cache the result.
 
     With ``use_cache=False`` the notebook is executed even when cached (and the new
-    outputs replace the cached ones). Raises ExecutionError naming the notebook and
-    showing the traceback when a cell raises.
+    outputs replace the cached ones). A cache entry known to be corrupt is deleted and
+    the notebook executed again.
+
+    Raises:
+        ExecutionError: a cell raised (the message names the notebook and shows the
+            traceback).
+        CacheError: the cache cannot be read or written (permissions, I/O errors).
+        Interrupted: Ctrl-C during the execution (the kernel is shut down, nothing of
+            this notebook is cached).
     """
     cache = get_cache(str(cache_path))
     if use_cache:
-        try:
-            _, merged = cache.merge_match_into_notebook(nb)
-            return Outcome(merged, False, 0.0)
-        except KeyError:
-            pass
+        cached = _cached(cache, nb, path, cache_path)
+        if cached is not None:
+            return Outcome(cached, False, 0.0)
     work = nbformat.from_dict(json.loads(json.dumps(nb)))
     env = dict(QUIET_KERNEL_ENV)
     saved = {key: os.environ.get(key) for key in env}
@@ -203,13 +280,74 @@ def execute(
         _run(work, path.parent, progress, timeout)
     except CellExecutionError as err:
         raise ExecutionError(f"{path} failed to execute:\n{err}") from None
+    except KeyboardInterrupt:
+        raise Interrupted(path, cache_path) from None
     finally:
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
     seconds = time.perf_counter() - start
-    cache.cache_notebook_bundle(
-        CacheBundleIn(work, str(path), data={"execution_seconds": seconds}),
-        check_validity=False, overwrite=True,
-    )
+    try:
+        cache.cache_notebook_bundle(
+            CacheBundleIn(work, str(path), data={"execution_seconds": seconds}),
+            check_validity=False, overwrite=True,
+        )
+    except (OSError, SQLAlchemyError) as error:
+        raise CacheError(
+            f"{path} executed, but its outputs could not be stored in the cache "
+            f"{cache_path}: {_describe(error)}. Make the cache folder writable (or "
+            "delete it), then build again.") from None
     return Outcome(work, True, seconds)
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, OSError):
+        where = f"{error.filename}: " if error.filename else ""
+        return f"{where}{error.strerror or error}"
+    if isinstance(error, SQLAlchemyError):  # the cache's index, global.db
+        return " ".join(str(getattr(error, "orig", None) or error).split())
+    return str(error)
+
+
+def _cached(cache, nb: nbformat.NotebookNode, path: Path,
+            cache_path: Path) -> nbformat.NotebookNode | None:
+    """The cached outputs merged into `nb`, or None when there are none.
+
+    An entry known to be corrupt (not a notebook: bad JSON or structure, as left by an
+    interrupted write) is deleted, and None returned so the notebook runs again. An
+    entry that cannot be read (permissions, I/O errors) is left as it is: CacheError.
+    """
+    try:
+        record = cache.match_cache_notebook(nb)
+    except KeyError:
+        return None
+    except SQLAlchemyError as error:
+        raise CacheError(
+            f"cannot read the index of the execution cache {cache_path}: "
+            f"{_describe(error)}. Nothing was deleted. Fix its permissions (or the disk), "
+            "or delete that folder to execute every notebook again.") from None
+    try:
+        return cache.merge_match_into_notebook(nb)[1]
+    except KeyError:  # a record whose notebook file is gone: a miss
+        return None
+    except (OSError, SQLAlchemyError) as error:
+        raise CacheError(
+            f"cannot read the cached outputs of {path.name} (cache entry "
+            f"{record.hashkey} in {cache_path}): {_describe(error)}. Nothing was deleted. "
+            "Fix the file's permissions (or the disk) and build again, or build with "
+            "--no-cache to execute the notebooks again and replace the entry.") from None
+    except (ValueError, IndexError, nbformat.ValidationError) as error:
+        # NotJSONError, JSONDecodeError, UnicodeDecodeError are ValueErrors; IndexError:
+        # fewer code cells than the notebook's. The entry cannot be a finished run.
+        reason = " ".join(str(error).split())[:200]
+        try:
+            cache.remove_cache(record.pk)
+        except (OSError, KeyError, SQLAlchemyError) as removal:
+            raise CacheError(
+                f"the cached outputs of {path.name} (cache entry {record.hashkey} in "
+                f"{cache_path}) are corrupt ({reason}) and could not be deleted: "
+                f"{_describe(removal)}. Delete that entry's folder, then build again."
+            ) from None
+        LOGGER.warning("%s: its cached outputs (entry %s) were corrupt (%s) and were "
+                       "deleted; executing it again", path.name, record.hashkey, reason)
+        return None

@@ -1,0 +1,101 @@
+"""Check the build's command line and environment before anything slow starts.
+
+Each check returns the value the build uses or raises :class:`OptionError` whose message
+is one paragraph: what was wrong and what to do. Nothing here writes to disk (the
+build folder's write probe removes its file again).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from d2l_compat import _fashion_mnist
+
+EXAMPLES_PER_CLASS = 10  # Fashion-MNIST's classes: a subset takes N // 10 of each
+
+
+class OptionError(ValueError):
+    """An option or environment variable of the build is unusable."""
+
+
+def max_examples(value: str, origin: str) -> int:
+    """The subset size `value` (from `origin`: ``--max-examples`` or
+    ``D2L_MAX_EXAMPLES``) as an int.
+
+    Raises OptionError unless `value` is a positive multiple of 10 (at least 10: one
+    example per class).
+    """
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or int(text) < EXAMPLES_PER_CLASS \
+            or int(text) % EXAMPLES_PER_CLASS:
+        shown = f"--max-examples {text}" if origin == "--max-examples" else f"{origin}={text!r}"
+        raise OptionError(
+            f"{shown} is not a subset size: give a positive multiple of 10, at least 10 "
+            "(the subset takes N/10 examples of each of the 10 classes, so 10 is one "
+            "example per class), e.g. --max-examples 100 for a quick build of a few "
+            "minutes; or leave both --max-examples and D2L_MAX_EXAMPLES unset for the "
+            "full book."
+        )
+    return int(text)
+
+
+def _write_probe(directory: Path) -> OSError | None:
+    """Create and remove a file in `directory`: the only reliable test of writing
+    (os.access answers for the real uid and ignores capabilities, ACLs, read-only
+    mounts)."""
+    try:
+        with tempfile.TemporaryFile(dir=directory, prefix=".bookbuild-probe-"):
+            return None
+    except OSError as error:
+        return error
+
+
+def build_dir(path: Path) -> Path:
+    """The absolute build folder for `path` (``~`` expanded), not created.
+
+    Raises OptionError when `path` (or a parent of it) is not a folder, or the build
+    could not write there.
+    """
+    resolved = path.expanduser().resolve()
+    existing = resolved
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        what = "is a file" if existing == resolved else f"lies inside the file {existing}"
+        raise OptionError(
+            f"--build-dir {path}: the build folder {what}, not a folder. Name a folder "
+            "(it is created if missing), e.g. --build-dir _build, or move the file away."
+        )
+    error = _write_probe(existing)
+    if error is not None:
+        where = "" if existing == resolved else f" (its nearest existing parent {existing})"
+        raise OptionError(
+            f"--build-dir {path}: the build cannot write into {resolved}{where}: "
+            f"{error.strerror or error}. Name a folder you can write to, e.g. "
+            "--build-dir _build, or fix the folder's permissions."
+        )
+    return resolved
+
+
+def data_dir(value: str | None) -> Path | None:
+    """The absolute Fashion-MNIST folder named by ``D2L_DATA_DIR`` (`value`, ``~``
+    expanded like the loader does), or None when unset or empty.
+
+    Kernels run in the build folder, so a relative path is resolved here against the
+    current folder. Raises OptionError when the folder lacks any of the four files.
+    """
+    if not value or not value.strip():
+        return None
+    resolved = Path(value).expanduser().resolve()
+    missing = [spec.name for spec in _fashion_mnist.FILES.values()
+               if not (resolved / spec.name).is_file()]
+    if missing:
+        where = "is not a folder" if not resolved.is_dir() else f"lacks {', '.join(missing)}"
+        raise OptionError(
+            f"D2L_DATA_DIR={value!r} ({resolved}) {where}: point D2L_DATA_DIR at the "
+            "folder holding the four Fashion-MNIST files "
+            f"({', '.join(spec.name for spec in _fashion_mnist.FILES.values())}), or unset "
+            "it to let d2l_compat use its cache (downloading the files once)."
+        )
+    return resolved
