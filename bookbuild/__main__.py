@@ -39,7 +39,7 @@ from rich.progress import (
 
 from d2l_compat._fashion_mnist import FashionMNISTError, load_raw
 
-from . import execute, notebooks, options, pages, render, results
+from . import execute, landing, notebooks, options, pages, render, results
 from .claims import ClaimError
 from .config import ROOT
 from .languages import FRAMEWORK_TAGS, LANGUAGES, language
@@ -192,7 +192,9 @@ def _build(args: argparse.Namespace, langs: list, cap: int | None, build_dir: Pa
 
     try:
         expected = notebooks.expected_notebooks(ROOT)
-    except SourceError as error:
+        for lang in langs:  # each book's title and landing page, before any kernel
+            landing.read_book_text(lang.code, ROOT)
+    except (SourceError, landing.BookTextError) as error:
         print(f"bookbuild: {error}", file=sys.stderr)
         return 1
     stale = [p for p, text in expected.items()
