@@ -98,3 +98,82 @@ def test_bad_max_examples_is_refused_before_anything_runs(
     assert "multiple of 10" in result.stderr
     assert len(result.stderr.strip().splitlines()) <= 5, result.stderr
     assert not (tmp_path / "b").exists()
+
+
+def _tiny(tmp_path: Path) -> tuple[Path, nbformat.NotebookNode]:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
+    nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                  "language": "python"}}
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, str(path))
+    return path, nb
+
+
+def _entry(cache: Path) -> Path:
+    (entry,) = (cache / "executed").glob("*/base.ipynb")
+    return entry
+
+
+def test_a_corrupt_cache_entry_is_deleted_and_executed_again(tmp_path: Path) -> None:
+    path, nb = _tiny(tmp_path)
+    cache = tmp_path / "cache"
+    assert execute.execute(path, nb, cache).executed
+    entry = _entry(cache)
+    entry.write_text('{"cells": [', encoding="utf-8")  # as an interrupted write leaves it
+    again = execute.execute(path, nb, cache)
+    assert again.executed and again.notebook.cells[0].outputs[0]["text"] == "42\n"
+    assert nbformat.read(str(_entry(cache)), as_version=4).cells[0].outputs  # stored anew
+    assert not execute.execute(path, nb, cache).executed
+
+
+def test_an_unreadable_cache_entry_is_reported_not_deleted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, nb = _tiny(tmp_path)
+    cache = tmp_path / "cache"
+    execute.execute(path, nb, cache)
+    entry = _entry(cache)
+    content = entry.read_bytes()
+    entry.chmod(0)
+    if os.geteuid() == 0:
+        # root reads a mode-000 file anyway (CAP_DAC_OVERRIDE): simulate the
+        # PermissionError the read raises for everyone else.
+        real = Path.read_text
+
+        def denied(self: Path, *args, **kwargs) -> str:
+            if self == entry:
+                raise PermissionError(13, "Permission denied", str(self))
+            return real(self, *args, **kwargs)
+
+        monkeypatch.setattr(Path, "read_text", denied)
+    try:
+        with pytest.raises(execute.CacheError) as raised:
+            execute.execute(path, nb, cache)
+        message = str(raised.value)
+        assert f"{entry}: Permission denied" in message
+        assert "Nothing was deleted" in message and "--no-cache" in message
+        assert "corrupt" not in message
+        assert entry.exists()
+    finally:
+        entry.chmod(0o644)
+    assert entry.read_bytes() == content
+
+
+def test_an_io_error_in_the_cache_is_reported_not_deleted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, nb = _tiny(tmp_path)
+    cache = tmp_path / "cache"
+    execute.execute(path, nb, cache)
+    entry = _entry(cache)
+    real = Path.read_text
+
+    def failing(self: Path, *args, **kwargs) -> str:
+        if self == entry:  # a failing disk: no way to make one here
+            raise OSError(5, "Input/output error", str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", failing)
+    with pytest.raises(execute.CacheError, match=f"{entry}: Input/output error"):
+        execute.execute(path, nb, cache)
+    assert entry.exists()

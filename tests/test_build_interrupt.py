@@ -1,0 +1,80 @@
+"""Ctrl-C during a build: reported as an interruption (exit 130), what finished stays
+cached, and the same command resumes from the cache. Runs a real quick build (English
+only, 100 examples) and sends SIGINT to its process group, as a terminal does."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start(build: Path, log: Path) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k != "D2L_MAX_EXAMPLES"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "bookbuild", "--max-examples", "100", "--lang", "en",
+         "--build-dir", str(build)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"),
+        start_new_session=True,  # its own process group, like a terminal's job
+    )
+
+
+def wait_for(condition, proc: subprocess.Popen, timeout: float) -> None:
+    end = time.monotonic() + timeout
+    while not condition():
+        assert proc.poll() is None, "the build ended before it could be interrupted"
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.5)
+
+
+def ctrl_c(proc: subprocess.Popen) -> int:
+    os.killpg(proc.pid, signal.SIGINT)
+    return proc.wait(timeout=120)
+
+
+def cached(build: Path) -> list[Path]:
+    return sorted(build.glob("jupyter_cache/*/executed/*/base.ipynb"))
+
+
+def test_ctrl_c_keeps_the_cache_and_a_rerun_resumes(tmp_path: Path, fashion_mnist_dir) -> None:
+    build, log = tmp_path / "build", tmp_path / "first.log"
+    proc = start(build, log)
+    try:
+        # the MXNet notebook finished and is cached; PyTorch's is the one running
+        wait_for(lambda: len(cached(build)) == 1 and "mxnet (en): executed" in log.read_text(),
+                 proc, 900)
+        wait_for(lambda: "pytorch (en): training run 1/5 done" in log.read_text(), proc, 600)
+        started = time.monotonic()
+        assert ctrl_c(proc) == 130
+        stopped_in = time.monotonic() - started
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    stderr = log.read_text()
+    last = stderr.strip().splitlines()
+    summary = next(line for line in last if line.startswith("bookbuild: interrupted"))
+    assert "interrupted (Ctrl-C) while executing" in summary
+    assert "scheduler_pytorch.ipynb" in summary
+    assert "run the same command again to resume" in summary
+    assert "failed to execute" not in stderr
+    assert f'File "{ROOT / "bookbuild"}' not in stderr  # no traceback of the build itself
+    assert stopped_in < 60, stopped_in
+    assert len(cached(build)) == 1  # MXNet's outputs kept, nothing of PyTorch's
+
+    # The same command again: MXNet comes from the cache, PyTorch executes again
+    log = tmp_path / "second.log"
+    proc = start(build, log)
+    try:
+        wait_for(lambda: "pytorch (en): training run 1/5 done" in log.read_text(), proc, 600)
+        assert ctrl_c(proc) == 130
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    stderr = log.read_text()
+    assert "mxnet (en): cache hit" in stderr
+    assert "mxnet (en): executed" not in stderr
