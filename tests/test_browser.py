@@ -1,50 +1,15 @@
 """The built book in a real browser (headless Chromium driven by Playwright,
 pages served on loopback): framework tabs sync, persist and follow
-`?framework=`, and the language switcher keeps the chosen framework."""
+`?framework=`, and the language switcher keeps the chosen framework. The fixtures
+(`site`, `page`) are in conftest.py."""
 
 from __future__ import annotations
 
-import functools
-import shutil
-import threading
-from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from playwright.sync_api import Page
 
-import pytest
-from playwright.sync_api import Page, sync_playwright
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SELECTED = """() => [...document.querySelectorAll(
   ".sd-tab-set > input:checked + label[data-sync-group='framework']")]
   .map(label => label.dataset.syncId)"""
-
-
-@pytest.fixture(scope="module")
-def site(build) -> Iterator[str]:
-    html_dir, _ = build
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(html_dir))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def page(site) -> Iterator[Page]:
-    assert Path(CHROMIUM).exists(), "Chromium is missing: apt-get install chromium"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page()
-        # Only the book itself: no machine here reaches a CDN (MathJax), and a
-        # reader's tab state must not depend on one.
-        page.route("**/*", lambda route: route.continue_()
-                   if route.request.url.startswith(site) else route.abort())
-        yield page
-        browser.close()
 
 
 def selected(page: Page) -> set[str]:
