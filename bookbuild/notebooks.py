@@ -9,15 +9,22 @@ cells, and starts with a cell that installs `d2l_compat` when run on Colab.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import jupytext
 import nbformat
+from markdown_it import MarkdownIt
+from mdit_py_plugins.colon_fence import colon_fence_plugin
 
 from .config import ROOT, repository
 from .languages import COLAB_EXTRA, FRAMEWORK_TAGS
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+# Directives that only a page of the book renders (sphinxext): a notebook would show
+# their markup as text, so generated notebooks leave them out.
+PAGE_ONLY_DIRECTIVES = ("schedule-explorer",)
+_MARKDOWN = MarkdownIt("commonmark").use(colon_fence_plugin)
 
 
 def chapter_sources(root: Path = ROOT) -> list[Path]:
@@ -35,6 +42,20 @@ def cell_frameworks(cell: nbformat.NotebookNode) -> tuple[str, ...]:
     tags = set(cell.get("metadata", {}).get("tags", []))
     tagged = tuple(fw for fw in FRAMEWORK_TAGS if fw in tags)
     return tagged or FRAMEWORK_TAGS
+
+
+def without_page_only_directives(markdown: str) -> str:
+    """`markdown` without its top-level `:::{name}` blocks of PAGE_ONLY_DIRECTIVES
+    (found with markdown-it's colon-fence parser); "" when nothing else is left."""
+    names = {f"{{{name}}}" for name in PAGE_ONLY_DIRECTIVES}
+    blocks = [t.map for t in _MARKDOWN.parse(markdown)
+              if t.type == "colon_fence" and t.map and t.info.strip() in names]
+    if not blocks:
+        return markdown
+    lines = markdown.splitlines(keepends=True)
+    for start, end in reversed(blocks):
+        del lines[start:end]
+    return re.sub(r"\n{3,}", "\n\n", "".join(lines)).strip()
 
 
 def notebook_path(source: Path, framework: str) -> Path:
@@ -99,7 +120,9 @@ def framework_notebook(
     cells = [nbformat.v4.new_code_cell(colab_cell_source(framework, repo_url, branch))]
     for cell in source_nb.cells:
         if cell.cell_type == "markdown":
-            cells.append(nbformat.v4.new_markdown_cell(cell.source))
+            text = without_page_only_directives(cell.source)
+            if text:
+                cells.append(nbformat.v4.new_markdown_cell(text))
         elif cell.cell_type == "code" and framework in cell_frameworks(cell):
             new = nbformat.v4.new_code_cell(cell.source)
             tags = [t for t in cell.metadata.get("tags", []) if t not in FRAMEWORK_TAGS]

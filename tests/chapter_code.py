@@ -1,0 +1,63 @@
+"""Run the chapter's own code in a kernel, as test_schedules.py does, for tests that
+need its schedulers and explorer cell but no training run: the English generated
+notebook of a framework up to its "Explore the Schedules" cell, with `train` replaced
+by a stub and the results table left out, followed by a probe cell of the test's."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+from bookbuild.execute import TRAINING_CELL
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "chapters" / "en" / "notebooks"
+EXPLORER_CELL = "def show_schedule("
+TRAIN_STUB = ("def train(*args, **kwargs):  # the explorer needs no training run\n"
+              "    return {}")
+
+
+def chapter_notebook(framework: str, probe: str) -> nbformat.NotebookNode:
+    """The framework's generated notebook cut after the explorer cell, without the
+    Colab install cell and the results table, `train` stubbed, then `probe`.
+
+    Raises AssertionError when the notebook has no single explorer cell or no training
+    cell (the cut would then not be the chapter's code)."""
+    nb = nbformat.read(NOTEBOOKS / f"scheduler_{framework}.ipynb", as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"][1:]
+    explorer = [i for i, c in enumerate(code) if EXPLORER_CELL in c.source]
+    assert len(explorer) == 1, f"{framework}: expected one explorer cell, found {explorer}"
+    cells = []
+    for cell in code[:explorer[0] + 1]:
+        if "d2l.show_results(" in cell.source:
+            continue
+        cells.append(nbformat.v4.new_code_cell(cell.source, metadata=cell.metadata))
+        if "def train(" in cell.source:
+            cells.append(nbformat.v4.new_code_cell(TRAIN_STUB))
+    assert any(TRAINING_CELL.search(c.source) for c in cells), f"{framework}: no training cell"
+    cells.append(nbformat.v4.new_code_cell(probe))
+    out = nbformat.v4.new_notebook(cells=cells)
+    out.metadata = nb.metadata
+    return out
+
+
+def run_probe(framework: str, probe: str, pythonpath_first: Path | None = None
+              ) -> tuple[dict, nbformat.NotebookNode]:
+    """Execute `chapter_notebook(framework, probe)`; `probe` prints one line
+    `PROBE <json>`. Returns (that JSON, the executed notebook). With `pythonpath_first`,
+    that folder goes first on the kernel's PYTHONPATH (e.g. another ipywidgets)."""
+    nb = chapter_notebook(framework, probe)
+    env = dict(os.environ)
+    if pythonpath_first is not None:
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(pythonpath_first), env.get("PYTHONPATH")) if p)
+    NotebookClient(nb, timeout=900, kernel_name="python3",
+                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute(env=env)
+    lines = [line for output in nb.cells[-1].outputs
+             for line in output.get("text", "").splitlines() if line.startswith("PROBE ")]
+    assert len(lines) == 1, f"{framework}: no probe report:\n{nb.cells[-1].outputs}"
+    return json.loads(lines[0].removeprefix("PROBE ")), nb
