@@ -318,10 +318,15 @@ def test_explorer_is_readable_in_both_themes(new_page: Callable[..., Page], site
         tick: style(root.querySelector(".d2l-explorer-tick")).fill,
         readout: style(root.querySelector(".d2l-explorer-lr-value")).color,
         curve: style(root.querySelector(".d2l-explorer-curve")).stroke,
+        marker: style(root.querySelector(".d2l-explorer-marker")).fill,
+        caption: style(root.querySelector("figcaption")).color,
       };
     }""")
     assert contrast(colours["text"], colours["background"]) >= 4.5, colours
     assert contrast(colours["tick"], colours["background"]) >= 4.5, colours
     assert contrast(colours["readout"], colours["background"]) >= 4.5, colours
+    assert contrast(colours["caption"], colours["background"]) >= 4.5, colours
+    # graphics: WCAG's 3:1 for the parts needed to read the chart
     assert contrast(colours["curve"], colours["background"]) >= 3, colours
+    assert contrast(colours["marker"], colours["background"]) >= 3, colours
 

@@ -54,6 +54,8 @@
   }
 
   const SVG = "http://www.w3.org/2000/svg";
+  // Chart layout in SVG units. The width follows the chart's width on screen (within
+  // 320..640), so that its text keeps its size on a phone instead of shrinking.
   const BOX = { width: 640, height: 320, left: 64, right: 16, top: 14, bottom: 48 };
 
   function svgElement(name, attrs, parent) {
@@ -69,17 +71,21 @@
     this.curve = svgElement("polyline", { class: "d2l-explorer-curve" }, svg);
     this.guide = svgElement("line", { class: "d2l-explorer-guide" }, svg);
     this.marker = svgElement("circle", { class: "d2l-explorer-marker", r: 5 }, svg);
+    this.xLabel = svgElement("text", { class: "d2l-explorer-axis-label", y: BOX.height - 6,
+                                       "text-anchor": "middle" }, svg);
+    this.xLabel.textContent = xLabel;
     const midY = (BOX.top + BOX.height - BOX.bottom) / 2;
-    const midX = (BOX.left + BOX.width - BOX.right) / 2;
-    svgElement("text", { class: "d2l-explorer-axis-label", x: midX, y: BOX.height - 6,
-                         "text-anchor": "middle" }, svg).textContent = xLabel;
     svgElement("text", { class: "d2l-explorer-axis-label", x: 0, y: 0,
                          transform: "translate(16 " + midY + ") rotate(-90)",
                          "text-anchor": "middle" }, svg).textContent = yLabel;
   }
 
   Chart.prototype.draw = function (lrs, epoch) {
-    const right = BOX.width - BOX.right, bottom = BOX.height - BOX.bottom;
+    const shown = this.svg.getBoundingClientRect().width;
+    const width = shown > 0 ? Math.min(BOX.width, Math.max(320, Math.round(shown))) : BOX.width;
+    this.svg.setAttribute("viewBox", "0 0 " + width + " " + BOX.height);
+    this.xLabel.setAttribute("x", (BOX.left + width - BOX.right) / 2);
+    const right = width - BOX.right, bottom = BOX.height - BOX.bottom;
     const xMax = Math.max(lrs.length - 1, 1);
     const yStep = tickStep(Math.max.apply(null, lrs) || 1, 4);
     const yMax = Math.ceil(Math.max.apply(null, lrs) / yStep - 1e-9) * yStep || yStep;
@@ -95,7 +101,7 @@
       svgElement("text", { class: "d2l-explorer-tick", x: BOX.left - 6, y: py, dy: "0.32em",
                            "text-anchor": "end" }, axes).textContent = (i * yStep).toFixed(decimals);
     }
-    const xStep = Math.max(1, Math.round(tickStep(xMax, 6)));
+    const xStep = Math.max(1, Math.round(tickStep(xMax, width < 480 ? 4 : 6)));
     for (let t = 0; t <= lrs.length - 1; t += xStep) {
       const px = x(t).toFixed(2);
       svgElement("line", { class: "d2l-explorer-grid", x1: px, x2: px, y1: BOX.top, y2: bottom },
@@ -133,6 +139,7 @@
     this.readout = root.querySelector(".d2l-explorer-lr-value");
     root.addEventListener("input", function () { self.update(); });
     root.addEventListener("change", function () { self.update(); });
+    window.addEventListener("resize", function () { self.update(); });
     this.update();
   }
 
