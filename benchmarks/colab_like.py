@@ -83,7 +83,8 @@ DEFAULT_RUNS = ("pytorch@3.13", "tensorflow@3.13", "mxnet@3.12", "mxnet@3.13")
 DEFAULT_PYTHONS = {v: f"/root/.pyenv/versions/{v}" for v in ("3.12.1", "3.13.0")}
 # What Colab's runtimes ship that matters to the notebooks (Colab ships many more).
 COLAB_PACKAGES = (
-    "numpy==2.2.6", "torch==2.14.1", "tensorflow==2.20.0", "ipywidgets==7.7.1",
+    # pip older than 23.3 rejects the install cell's local git+file:/// URL
+    "pip==24.2", "numpy==2.2.6", "torch==2.14.1", "tensorflow==2.20.0", "ipywidgets==7.7.1",
     "ipykernel==6.31.0", "matplotlib==3.10.7", "pandas==2.2.3",
 )
 # Packages a PyTorch or TensorFlow install cell must leave as Colab ships them.
@@ -162,6 +163,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="base venvs and runs (default: %(default)s)")
     parser.add_argument("--cell-timeout", type=int, default=1800,
                         help="seconds one cell may take (default 1800)")
+    parser.add_argument("--pip-cache", action="store_true",
+                        help="let the install cells use pip's cache (default: none, as on a "
+                             "new Colab session; MXNet on 3.13 then compiles numpy each time)")
     parser.add_argument("--rebuild", action="store_true", help="make the base venvs again")
     parser.add_argument("--clean", action="store_true",
                         help="delete the work dir (base venvs included) at the end")
@@ -242,19 +246,24 @@ def base_venv(runtime: str, python: Path, work_dir: Path, rebuild: bool, console
     venv = work_dir / f"base-{runtime}"
     stamp = venv / "colab-like.json"
     wanted = {"python": str(python), "packages": list(COLAB_PACKAGES), "stand_in": STAND_IN}
-    if not rebuild and stamp.exists() and json.loads(stamp.read_text()) == wanted:
+    made = json.loads(stamp.read_text()) if stamp.exists() else None
+    if not rebuild and made == wanted:
         console.print(f"base venv {runtime}: reused {venv}")
         return venv
-    shutil.rmtree(venv, ignore_errors=True)
     log = work_dir / f"base-{runtime}.log"
-    log.unlink(missing_ok=True)
     start = time.monotonic()
+    # A complete venv of the same Python is brought up to date in place (pip changes
+    # only what differs); --rebuild, another Python or an unfinished one start afresh.
+    if rebuild or made is None or made["python"] != str(python):
+        shutil.rmtree(venv, ignore_errors=True)
+        log.unlink(missing_ok=True)
+        _run_logged([python, "-m", "venv", venv], log)
+    stamp.unlink(missing_ok=True)
     with console.status(f"base venv {runtime}: installing {len(COLAB_PACKAGES)} packages "
                         f"(log: {log})"):
-        _run_logged([python, "-m", "venv", venv], log)
         _run_logged([venv / "bin/python", "-m", "pip", "install", *COLAB_PACKAGES], log)
     colab = _site_packages(venv) / "google" / "colab"
-    colab.mkdir(parents=True)
+    colab.mkdir(parents=True, exist_ok=True)
     (colab / "__init__.py").write_text(STAND_IN, encoding="utf-8")
     stamp.write_text(json.dumps(wanted), encoding="utf-8")  # last: marks the venv complete
     console.print(f"base venv {runtime}: made in {time.monotonic() - start:.0f} s ({venv})")
@@ -265,8 +274,10 @@ def overlay_venv(base: Path, python: Path, path: Path) -> Path:
     """A fresh venv at `path` that sees `base`'s packages behind its own."""
     shutil.rmtree(path, ignore_errors=True)
     subprocess.run([str(python), "-m", "venv", "--without-pip", str(path)], check=True)
+    # addsitedir, not a bare path line: the base's own .pth files must run too, e.g.
+    # setuptools' distutils shim, which MXNet's `import distutils` needs on 3.12+.
     (_site_packages(path) / "colab_like_base.pth").write_text(
-        f"{_site_packages(base)}\n", encoding="utf-8")
+        f"import site; site.addsitedir({str(_site_packages(base))!r})\n", encoding="utf-8")
     return path
 
 
@@ -324,6 +335,8 @@ def run_notebook(framework: str, runtime: str, base: Path, python: Path,
     nb.cells[0].source = local_install_cell(nb.cells[0].source, REPO, commit)
     env = {"D2L_DATA_DIR": str(args.data_dir), "D2L_MAX_EXAMPLES": str(args.max_examples),
            "PATH": f"{overlay / 'bin'}:{os.environ.get('PATH', '')}"}
+    if not args.pip_cache:
+        env["PIP_NO_CACHE_DIR"] = "1"
     label = f"{framework}@{runtime}"
     task = progress.add_task(label, total=len(nb.cells))
     cell_start: dict[int, float] = {}
@@ -345,7 +358,10 @@ def run_notebook(framework: str, runtime: str, base: Path, python: Path,
             resources={"metadata": {"path": str(_notebook(args.lang, framework).parent)}},
             on_cell_start=on_start, on_cell_executed=on_executed)
         try:
-            client.execute()
+            with open(run_dir / "kernel-stderr.log", "a", encoding="utf-8") as stderr:
+                # Colab keeps the kernel's own stderr (TensorFlow's C++ log) out of the
+                # notebook; here it goes to a file rather than this script's terminal.
+                client.execute(stderr=stderr)
             result.passed = True
             break
         except CellExecutionError as err:
