@@ -1,6 +1,7 @@
 """Local Sphinx extension of the book: framework tabs around executed cells,
 per-framework Colab buttons, the language switcher, the notice on every page of a
-build that trained on a subset of the data, and the kernel-free schedule explorer.
+build that trained on a subset of the data, MathJax served from the book itself, and
+the kernel-free schedule explorer.
 
 Loaded by Jupyter Book through `sphinx: local_extensions: {sphinxext: ./}`.
 """
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from sphinx.application import Sphinx
 
-from . import colab, framework_tabs, languages, schedule_explorer
+from . import colab, console_fixes, framework_tabs, languages, mathjax, schedule_explorer
 
 STATIC = Path(__file__).parent / "static"
 
@@ -41,6 +42,8 @@ def setup(app: Sphinx) -> dict:
     framework_tabs.setup(app)
     colab.setup(app)
     languages.setup(app)
+    mathjax.setup(app)
+    console_fixes.setup(app)
     schedule_explorer.setup(app)
     app.connect("builder-inited", _add_static_path)
     app.add_css_file("book.css")
