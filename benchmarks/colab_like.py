@@ -34,7 +34,7 @@ torch: PyPI has only CUDA builds of torch for Linux x86_64 on Python 3.12 and 3.
 CPU builds live on PyTorch's own index, not reachable from the project machines), so the
 base venvs get ``torch==2.14.1``, the CUDA build, which runs on the CPU here; on the
 project machines its NVIDIA libraries come from the local wheel folder, and only torch
-itself (about 530 MB) and triton are downloaded. Each base venv takes about 6 GB; they
+itself (about 530 MB) and triton are downloaded. Each base venv takes about 8 GB; they
 are kept in ``--work-dir`` and reused while ``COLAB_PACKAGES`` is unchanged
 (``--rebuild`` makes them again; ``--clean`` deletes the work dir at the end).
 
@@ -44,8 +44,11 @@ Usage (from the repository root, with the project's venv)::
         [--run pytorch@3.13 --run tensorflow@3.13 --run mxnet@3.12 --run mxnet@3.13] \\
         [--python 3.13=/usr/bin/python3.13] [--work-dir DIR] [--max-examples 100]
 
-Default runs: the four above. Takes about half an hour on 2 cores the first time (base
-venvs, and numpy 1.26.4 compiled from source for MXNet on 3.13), less after.
+Default runs: the four above. Measured on a shared 2-core machine: base venvs 18 min
+(3.12) and 11 min (3.13), made once; then PyTorch 15 s to 2.4 min and TensorFlow 23 to 40 s
+(by the machine's load), MXNet on 3.12 under a minute, MXNet on 3.13 4 min (17 min at a
+load of 12), nearly all of it pip compiling numpy 1.26.4 (``--pip-cache`` reuses the wheel
+pip built, then it takes seconds).
 """
 
 from __future__ import annotations
@@ -146,8 +149,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Command-line options, validated; UsageError says what was wrong."""
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
-        epilog="Needs D2L_DATA_DIR (or --data-dir): the Fashion-MNIST files. First run: about "
-               "half an hour on 2 cores and about 12 GB in --work-dir.")
+        epilog="Needs D2L_DATA_DIR (or --data-dir): the Fashion-MNIST files. First run: up to "
+               "an hour on 2 cores and about 16 GB in --work-dir.")
     parser.add_argument("--run", action="append", metavar="FRAMEWORK@RUNTIME",
                         help=f"a notebook and runtime to run (repeatable; default: "
                              f"{' '.join(DEFAULT_RUNS)})")
