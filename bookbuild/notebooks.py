@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import jupytext
 import nbformat
 from markdown_it import MarkdownIt
 from mdit_py_plugins.colon_fence import colon_fence_plugin
 
+from . import sources
 from .config import ROOT, repository
 from .languages import COLAB_EXTRA, FRAMEWORK_TAGS
 
@@ -33,8 +33,9 @@ def chapter_sources(root: Path = ROOT) -> list[Path]:
 
 
 def read_source(path: Path) -> nbformat.NotebookNode:
-    """The chapter source at `path` as a notebook (jupytext's MyST reader)."""
-    return jupytext.read(path, fmt="md:myst")
+    """The chapter source at `path` as a notebook (jupytext's MyST reader), after
+    :func:`bookbuild.sources.read_source`'s checks; raises its SourceError."""
+    return sources.read_source(path)
 
 
 def cell_frameworks(cell: nbformat.NotebookNode) -> tuple[str, ...]:
