@@ -117,6 +117,13 @@ _report["controls"] = [_c.description for _c in _w.children[:-1]]
 _w.children[0].value = "cosine"
 _w.children[7].value = 3
 _report["after_change"] = {k: _w.kwargs[k] for k in ("schedule", "warmup_steps")}
+# Limits that follow other sliders: lowering base_lr and max_update pulls final_lr,
+# stop_factor_lr and warmup_steps into the valid range
+_w.children[2].value = _w.children[4].value = 0.15
+_w.children[1].value = 0.1
+_w.children[6].value = 3
+_report["followed"] = {k: _w.kwargs[k] for k in ("final_lr", "stop_factor_lr", "warmup_steps")}
+_report["limits"] = [_w.children[2].max, _w.children[4].max, _w.children[7].max]
 _plt.close("all")
 print("PROBE " + _json.dumps(_report))
 '''
@@ -143,6 +150,8 @@ def check_report(report: dict, cases: list[dict], nb: nbformat.NotebookNode,
     assert WIDGET_VIEW in kinds, f"interact showed no widget: {explorer_cell.outputs}"
     assert report["controls"] == CONTROLS
     assert report["after_change"] == {"schedule": "cosine", "warmup_steps": 3}
+    assert report["limits"] == [0.1, 0.1, 2]
+    assert report["followed"] == {"final_lr": 0.1, "stop_factor_lr": 0.1, "warmup_steps": 2}
     for case, got in zip(cases, report["cases"], strict=True):
         setting, n = case["setting"], case["setting"]["num_epochs"]
         if "ValueError" in got:  # a rejected setting: its message, one line, no plot
