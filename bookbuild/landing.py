@@ -17,7 +17,9 @@ import yaml
 from .config import ROOT
 
 FILE_NAME = "book.yml"
-KEYS = ("title", "author", "landing")
+KEYS = ("title", "author", "landing", "subset_notice")
+# `subset_notice` names the example count with this placeholder
+COUNT = "{n}"
 
 
 class BookTextError(ValueError):
@@ -29,6 +31,12 @@ class BookText:
     title: str  # one line, e.g. "Dive into Deep Learning: Learning Rate Scheduling"
     author: str  # one line, every page's footer as written, e.g. "By the d2l.ai authors ..."
     landing: str  # MyST markdown of the landing page below its title
+    # one line on every page of a quick build (--max-examples N), "{n}" standing for N
+    subset_notice: str = ""
+
+    def notice(self, n: int) -> str:
+        """The quick-build notice for an `n`-example subset."""
+        return self.subset_notice.replace(COUNT, str(n))
 
     def index_md(self) -> str:
         """The landing page's source: the title as its heading, then `landing`."""
@@ -44,8 +52,9 @@ def read_book_text(code: str, root: Path = ROOT) -> BookText:
     """The title, author line and landing page of language `code`.
 
     Raises BookTextError, naming the file and what to fix, when the file is
-    missing, is not YAML, or does not hold exactly the keys `title`, `author`
-    (one-line strings) and `landing` (non-empty markdown).
+    missing, is not YAML, or does not hold exactly the keys `title`, `author`,
+    `subset_notice` (one-line strings; the notice names the count as `{n}`) and
+    `landing` (non-empty markdown).
     """
     path = book_text_path(code, root)
     fix = f"copy chapters/en/{FILE_NAME} and translate its text"
@@ -69,4 +78,9 @@ def read_book_text(code: str, root: Path = ROOT) -> BookText:
             raise BookTextError(f"{path}: `{key}` must be non-empty text; got {value!r}")
         if key != "landing" and "\n" in value.strip():
             raise BookTextError(f"{path}: `{key}` must be one line; got {value!r}")
-    return BookText(data["title"].strip(), data["author"].strip(), data["landing"])
+    if data["subset_notice"].count(COUNT) != 1:
+        raise BookTextError(
+            f"{path}: `subset_notice` must contain {COUNT} once, where the build puts "
+            f"the number of examples; got {data['subset_notice']!r}")
+    return BookText(data["title"].strip(), data["author"].strip(), data["landing"],
+                    data["subset_notice"].strip())

@@ -43,6 +43,7 @@ def language_config(lang: Language, root: Path = ROOT, max_examples: int | None 
     sphinx_config["book_language"] = lang.code
     if max_examples is not None:
         sphinx_config["d2l_max_examples"] = max_examples
+        sphinx_config["d2l_subset_notice"] = text.notice(max_examples)
     if lang.search_options:
         sphinx_config["html_search_options"] = {
             key: str(root / value) for key, value in lang.search_options

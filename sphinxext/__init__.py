@@ -8,6 +8,7 @@ Loaded by Jupyter Book through `sphinx: local_extensions: {sphinxext: ./}`.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from sphinx.application import Sphinx
@@ -26,18 +27,20 @@ def _subset_notice(app: Sphinx, pagename: str, templatename: str, context: dict,
     # A capped build (bookbuild --max-examples) must never pass for the book.
     n = app.config.d2l_max_examples
     if n and "body" in context:
+        # The language's own words (chapters/<lang>/book.yml, `subset_notice`)
+        notice = app.config.d2l_subset_notice or (
+            f"Quick build: the outputs on this page are from a {int(n)}-example subset of "
+            "Fashion-MNIST, not from the book's full-data runs.")
         context["body"] = (
             '<div class="admonition warning d2l-subset-notice" role="note">'
-            '<p class="admonition-title">Quick build</p>'
-            f"<p>The outputs on this page are from an {int(n)}-example subset of "
-            "Fashion-MNIST, not from the book's full-data runs.</p></div>\n"
-            + context["body"]
+            f"<p>{html.escape(notice)}</p></div>\n" + context["body"]
         )
 
 
 def setup(app: Sphinx) -> dict:
     # Set by bookbuild for a build on a subset of the data (--max-examples).
     app.add_config_value("d2l_max_examples", None, "html")
+    app.add_config_value("d2l_subset_notice", "", "html")
     app.connect("html-page-context", _subset_notice)
     framework_tabs.setup(app)
     colab.setup(app)

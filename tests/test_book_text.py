@@ -11,6 +11,7 @@ from bookbuild.landing import BookTextError, read_book_text
 
 GOOD = """title: "Buch: Abschnitt"
 author: "Die Autoren (CC BY-SA 4.0)"
+subset_notice: "Schnell: {n} Beispiele"
 landing: |
   Text mit [Link](https://d2l.ai).
 
@@ -30,6 +31,7 @@ def test_reads_title_author_and_landing(tmp_path: Path) -> None:
     write(tmp_path, GOOD)
     text = read_book_text("xx", tmp_path)
     assert (text.title, text.author) == ("Buch: Abschnitt", "Die Autoren (CC BY-SA 4.0)")
+    assert text.notice(100) == "Schnell: 100 Beispiele"
     assert text.index_md() == (
         "# Buch: Abschnitt\n\nText mit [Link](https://d2l.ai).\n\n```{language-list}\n```\n")
 
@@ -37,12 +39,13 @@ def test_reads_title_author_and_landing(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("text", "says"), [
     (None, "missing"),
     ('title: "Buch\nauthor: x\n', "not valid YAML"),
-    ("- a list\n", "needs exactly the keys title, author, landing"),
+    ("- a list\n", "needs exactly the keys title, author, landing, subset_notice"),
     (GOOD.replace('author: "Die Autoren (CC BY-SA 4.0)"\n', ""), "needs exactly the keys"),
     (GOOD + "subtitle: x\n", "needs exactly the keys"),
     (GOOD.replace('"Buch: Abschnitt"', '""'), "`title` must be non-empty text"),
     (GOOD.replace('"Buch: Abschnitt"', "3"), "`title` must be non-empty text"),
     (GOOD.replace('"Buch: Abschnitt"', '"Buch\\nAbschnitt"'), "`title` must be one line"),
+    (GOOD.replace("{n} Beispiele", "hundert Beispiele"), "must contain {n} once"),
 ])
 def test_a_broken_book_text_is_refused_by_name(tmp_path: Path, text: str | None,
                                                says: str) -> None:
