@@ -17,7 +17,7 @@ import yaml
 from .config import ROOT
 
 FILE_NAME = "book.yml"
-KEYS = ("title", "author", "landing", "subset_notice")
+KEYS = ("title", "author", "landing", "subset_notice", "colab_mxnet_note")
 # `subset_notice` names the example count with this placeholder
 COUNT = "{n}"
 
@@ -33,6 +33,8 @@ class BookText:
     landing: str  # MyST markdown of the landing page below its title
     # one line on every page of a quick build (--max-examples N), "{n}" standing for N
     subset_notice: str = ""
+    # one line next to the Colab buttons: what the MXNet notebook's install cell does
+    colab_mxnet_note: str = ""
 
     def notice(self, n: int) -> str:
         """The quick-build notice for an `n`-example subset."""
@@ -53,7 +55,8 @@ def read_book_text(code: str, root: Path = ROOT) -> BookText:
 
     Raises BookTextError, naming the file and what to fix, when the file is
     missing, is not YAML, or does not hold exactly the keys `title`, `author`,
-    `subset_notice` (one-line strings; the notice names the count as `{n}`) and
+    `subset_notice`, `colab_mxnet_note` (one-line strings; the notice names the
+    count as `{n}`) and
     `landing` (non-empty markdown).
     """
     path = book_text_path(code, root)
@@ -83,4 +86,4 @@ def read_book_text(code: str, root: Path = ROOT) -> BookText:
             f"{path}: `subset_notice` must contain {COUNT} once, where the build puts "
             f"the number of examples; got {data['subset_notice']!r}")
     return BookText(data["title"].strip(), data["author"].strip(), data["landing"],
-                    data["subset_notice"].strip())
+                    data["subset_notice"].strip(), data["colab_mxnet_note"].strip())

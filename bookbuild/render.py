@@ -41,6 +41,7 @@ def language_config(lang: Language, root: Path = ROOT, max_examples: int | None 
     sphinx_config = config.setdefault("sphinx", {}).setdefault("config", {})
     sphinx_config["language"] = lang.sphinx
     sphinx_config["book_language"] = lang.code
+    sphinx_config["d2l_colab_mxnet_note"] = text.colab_mxnet_note
     if max_examples is not None:
         sphinx_config["d2l_max_examples"] = max_examples
         sphinx_config["d2l_subset_notice"] = text.notice(max_examples)

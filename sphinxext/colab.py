@@ -15,41 +15,10 @@ from docutils import nodes
 from sphinx.application import Sphinx
 
 from bookbuild.config import repository
-from bookbuild.languages import FRAMEWORKS, language
+from bookbuild.languages import FRAMEWORKS
 
 COLAB = "https://colab.research.google.com/github/"
 GITHUB = "https://github.com/"
-
-# What the MXNet notebook's first cell does on Colab (bookbuild.notebooks.colab_cell_source),
-# per language code; "Change runtime version" is the name of Colab's command.
-MXNET_NOTE = {
-    "en": "MXNet on Colab: MXNet 1.9.1 needs numpy < 2. The first cell installs numpy "
-          "1.26.4 (a few minutes of compiling on the default runtime, Python 3.13; seconds "
-          "on runtime version 26.07, Python 3.12, chosen first with “Change runtime "
-          "version”), then asks you to restart the session and run all again.",
-    "ko": "Colab에서 MXNet: MXNet 1.9.1에는 numpy < 2가 필요합니다. 첫 번째 셀이 numpy "
-          "1.26.4를 설치하고(기본 런타임인 Python 3.13에서는 몇 분간 컴파일하고, 먼저 "
-          "“Change runtime version”으로 런타임 버전 26.07(Python 3.12)을 고르면 몇 초면 "
-          "됩니다), 세션을 다시 시작한 뒤 전체를 다시 실행하라고 안내합니다.",
-    "id": "MXNet di Colab: MXNet 1.9.1 memerlukan numpy < 2. Sel pertama memasang numpy "
-          "1.26.4 (beberapa menit kompilasi pada runtime bawaan, Python 3.13; beberapa detik "
-          "pada versi runtime 26.07, Python 3.12, yang dipilih lebih dulu dengan “Change "
-          "runtime version”), lalu meminta Anda memulai ulang sesi dan menjalankan semuanya "
-          "lagi.",
-    "tr": "Colab'de MXNet: MXNet 1.9.1, numpy < 2 gerektirir. İlk hücre numpy 1.26.4'ü "
-          "kurar (varsayılan çalışma ortamında, Python 3.13, birkaç dakika derleme sürer; "
-          "önce “Change runtime version” ile seçilen 26.07 sürümünde, Python 3.12, birkaç "
-          "saniye), ardından oturumu yeniden başlatıp hepsini yeniden çalıştırmanızı ister.",
-    "pt": "MXNet no Colab: o MXNet 1.9.1 requer numpy < 2. A primeira célula instala o "
-          "numpy 1.26.4 (alguns minutos de compilação no ambiente de execução padrão, Python "
-          "3.13; segundos na versão 26.07, Python 3.12, escolhida antes com “Change runtime "
-          "version”) e depois pede que você reinicie a sessão e execute tudo de novo.",
-    "zh": "在 Colab 上运行 MXNet：MXNet 1.9.1 需要 numpy < 2。第一个单元格会安装 numpy "
-          "1.26.4（在默认运行时 Python 3.13 上需要编译几分钟；先用“Change runtime version”"
-          "选择运行时版本 26.07（Python 3.12）则只需几秒），然后提示你重启会话并重新运行全部"
-          "单元格。",
-}
-
 
 def notebook_urls(repo_url: str, branch: str, docname: str) -> list[tuple[str, str, str]]:
     """(label, Colab URL, GitHub URL) of each framework notebook of `docname`."""
@@ -70,15 +39,17 @@ def add_buttons(app: Sphinx, doctree: nodes.document, docname: str) -> None:
                for n in doctree.findall(nodes.container)):
         return
     repo_url, branch = repository()
-    code = language(app.config.book_language).code
     links = "".join(
         f'<a class="d2l-colab" data-framework="{fw_label.lower()}" href="{html.escape(colab)}" '
         f'target="_blank" rel="noopener" title="Open in Colab">Colab · {fw_label}</a>'
         f' <a class="d2l-notebook" href="{html.escape(github)}">(.ipynb)</a>'
         for fw_label, colab, github in notebook_urls(repo_url, branch, docname)
     )
+    # What the MXNet notebook's first cell does on Colab, in the book's language
+    # (chapters/<lang>/book.yml, `colab_mxnet_note`)
     note = (f'<p class="d2l-colab-note" data-framework="mxnet"><small>'
-            f'{html.escape(MXNET_NOTE[code])}</small></p>')
+            f'{html.escape(app.config.d2l_colab_mxnet_note)}</small></p>'
+            if app.config.d2l_colab_mxnet_note else "")
     raw = nodes.raw("", f'<div class="d2l-colab-buttons">{links}</div>{note}', format="html")
     section = next(iter(doctree.findall(nodes.section)), None)
     if section is None:
@@ -88,4 +59,6 @@ def add_buttons(app: Sphinx, doctree: nodes.document, docname: str) -> None:
 
 
 def setup(app: Sphinx) -> None:
+    # Set by bookbuild from the language's book.yml
+    app.add_config_value("d2l_colab_mxnet_note", "", "html")
     app.connect("doctree-resolved", add_buttons)

@@ -12,6 +12,7 @@ from bookbuild.landing import BookTextError, read_book_text
 GOOD = """title: "Buch: Abschnitt"
 author: "Die Autoren (CC BY-SA 4.0)"
 subset_notice: "Schnell: {n} Beispiele"
+colab_mxnet_note: "MXNet auf Colab"
 landing: |
   Text mit [Link](https://d2l.ai).
 
@@ -39,7 +40,8 @@ def test_reads_title_author_and_landing(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("text", "says"), [
     (None, "missing"),
     ('title: "Buch\nauthor: x\n', "not valid YAML"),
-    ("- a list\n", "needs exactly the keys title, author, landing, subset_notice"),
+    ("- a list\n",
+     "needs exactly the keys title, author, landing, subset_notice, colab_mxnet_note"),
     (GOOD.replace('author: "Die Autoren (CC BY-SA 4.0)"\n', ""), "needs exactly the keys"),
     (GOOD + "subtitle: x\n", "needs exactly the keys"),
     (GOOD.replace('"Buch: Abschnitt"', '""'), "`title` must be non-empty text"),

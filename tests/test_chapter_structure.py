@@ -182,7 +182,7 @@ def test_book_text_mirrors_english(code: str) -> None:
 @pytest.mark.parametrize("code", TRANSLATIONS)
 def test_book_text_is_translated(code: str) -> None:
     english, text = read_book_text("en", ROOT), read_book_text(code, ROOT)
-    for key in ("title", "author", "landing", "subset_notice"):
+    for key in ("title", "author", "landing", "subset_notice", "colab_mxnet_note"):
         assert getattr(text, key) != getattr(english, key), f"{code}: {key} is the English one"
 
 

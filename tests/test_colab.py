@@ -20,8 +20,8 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from packaging.requirements import Requirement
 
+from bookbuild.landing import read_book_text
 from bookbuild.languages import FRAMEWORKS, LANGUAGES
-from sphinxext.colab import MXNET_NOTE
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("colab_like", ROOT / "benchmarks" / "colab_like.py")
@@ -61,15 +61,15 @@ def test_mxnet_note_next_to_the_buttons(build, lang) -> None:
     note = buttons.find_next_sibling()
     assert note is not None and "d2l-colab-note" in note.get("class", [])
     text = note.get_text(" ", strip=True)
-    assert text == MXNET_NOTE[lang.code]
+    assert text == read_book_text(lang.code, ROOT).colab_mxnet_note
     for fact in ("MXNet 1.9.1", "numpy < 2", "1.26.4", "3.13", "26.07", "3.12",
                  "Change runtime version"):
         assert fact in text, f"{lang.code}: the note does not say {fact!r}"
 
 
 def test_every_language_has_the_mxnet_note() -> None:
-    assert set(MXNET_NOTE) == {lang.code for lang in LANGUAGES}
-    assert len(set(MXNET_NOTE.values())) == len(LANGUAGES)  # translated, not copied
+    notes = {read_book_text(lang.code, ROOT).colab_mxnet_note for lang in LANGUAGES}
+    assert len(notes) == len(LANGUAGES)  # translated, not copied
 
 
 def _run_install_cell(
