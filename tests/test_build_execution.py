@@ -114,6 +114,18 @@ def _entry(cache: Path) -> Path:
     return entry
 
 
+def _fail_reading(monkeypatch: pytest.MonkeyPatch, path: Path, error: OSError) -> None:
+    """Make `Path.read_text` raise `error` for `path` (and only for it)."""
+    real = Path.read_text
+
+    def read_text(self: Path, *args, **kwargs) -> str:
+        if self == path:
+            raise error
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", read_text)
+
+
 def test_a_corrupt_cache_entry_is_deleted_and_executed_again(tmp_path: Path) -> None:
     path, nb = _tiny(tmp_path)
     cache = tmp_path / "cache"
@@ -138,14 +150,7 @@ def test_an_unreadable_cache_entry_is_reported_not_deleted(
     if os.geteuid() == 0:
         # root reads a mode-000 file anyway (CAP_DAC_OVERRIDE): simulate the
         # PermissionError the read raises for everyone else.
-        real = Path.read_text
-
-        def denied(self: Path, *args, **kwargs) -> str:
-            if self == entry:
-                raise PermissionError(13, "Permission denied", str(self))
-            return real(self, *args, **kwargs)
-
-        monkeypatch.setattr(Path, "read_text", denied)
+        _fail_reading(monkeypatch, entry, PermissionError(13, "Permission denied", str(entry)))
     try:
         with pytest.raises(execute.CacheError) as raised:
             execute.execute(path, nb, cache)
@@ -166,14 +171,8 @@ def test_an_io_error_in_the_cache_is_reported_not_deleted(
     cache = tmp_path / "cache"
     execute.execute(path, nb, cache)
     entry = _entry(cache)
-    real = Path.read_text
-
-    def failing(self: Path, *args, **kwargs) -> str:
-        if self == entry:  # a failing disk: no way to make one here
-            raise OSError(5, "Input/output error", str(self))
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "read_text", failing)
+    # a failing disk: no way to make one here
+    _fail_reading(monkeypatch, entry, OSError(5, "Input/output error", str(entry)))
     with pytest.raises(execute.CacheError, match=f"{entry}: Input/output error"):
         execute.execute(path, nb, cache)
     assert entry.exists()
