@@ -61,3 +61,19 @@ def run_probe(framework: str, probe: str, pythonpath_first: Path | None = None
              for line in output.get("text", "").splitlines() if line.startswith("PROBE ")]
     assert len(lines) == 1, f"{framework}: no probe report:\n{nb.cells[-1].outputs}"
     return json.loads(lines[0].removeprefix("PROBE ")), nb
+
+
+def scheduler_call(p: dict) -> tuple[str, dict]:
+    """The chapter's scheduler (class name, keyword arguments) that the explorer's setting
+    `p` stands for; `p["schedule"]` is one of the widget cell's choices ("square root",
+    "factor", "multi factor", "cosine", "cosine with warmup")."""
+    if p["schedule"] == "square root":
+        return "SquareRootScheduler", {"lr": p["base_lr"]}
+    if p["schedule"] == "factor":
+        return "FactorScheduler", {k: p[k] for k in ("factor", "stop_factor_lr", "base_lr")}
+    if p["schedule"] == "multi factor":
+        return "MultiFactorScheduler", {"step": list(p["steps"]), "factor": p["factor"],
+                                        "base_lr": p["base_lr"]}
+    warmup = p["warmup_steps"] if p["schedule"] == "cosine with warmup" else 0
+    return "CosineScheduler", {"max_update": p["max_update"], "base_lr": p["base_lr"],
+                               "final_lr": p["final_lr"], "warmup_steps": warmup}

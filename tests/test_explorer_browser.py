@@ -22,6 +22,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from tests.chapter_code import run_probe
+from tests.chapter_code import scheduler_call as chapter_scheduler_call
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "sphinxext" / "static" / "schedule-explorer.js"
@@ -29,19 +30,14 @@ REL_TOL = 1e-12
 EXPLORER = "[data-d2l-schedule-explorer]"
 
 
+# The page's schedule ids, as the widget cell names the schedules
+WIDGET_NAMES = {"square-root": "square root", "multi-factor": "multi factor",
+                "warmup": "cosine with warmup"}
+
+
 def scheduler_call(p: dict) -> tuple[str, dict]:
     """The chapter's scheduler (class, arguments) of the explorer's setting `p`."""
-    if p["schedule"] == "square-root":
-        return "SquareRootScheduler", {"lr": p["base_lr"]}
-    if p["schedule"] == "factor":
-        return "FactorScheduler", {k: p[k] for k in ("factor", "stop_factor_lr", "base_lr")}
-    if p["schedule"] == "multi-factor":
-        return "MultiFactorScheduler", {"step": list(p["steps"]), "factor": p["factor"],
-                                        "base_lr": p["base_lr"]}
-    kwargs = {k: p[k] for k in ("max_update", "base_lr", "final_lr")}
-    if p["schedule"] == "warmup":
-        kwargs["warmup_steps"] = p["warmup_steps"]
-    return "CosineScheduler", kwargs
+    return chapter_scheduler_call({**p, "schedule": WIDGET_NAMES.get(p["schedule"], p["schedule"])})
 
 
 PROBE = '''

@@ -21,7 +21,7 @@ import nbformat
 import pytest
 
 from bookbuild.languages import FRAMEWORK_TAGS
-from tests.chapter_code import run_probe
+from tests.chapter_code import run_probe, scheduler_call
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 COLAB_IPYWIDGETS = "7.7.1"
@@ -53,20 +53,6 @@ INVALID = [
 ]
 CONTROLS = ["schedule", "base_lr", "final_lr", "factor", "stop_factor_lr", "steps",
             "max_update", "warmup_steps", "num_epochs"]
-
-
-def scheduler_call(p: dict) -> tuple[str, dict]:
-    """The chapter's scheduler the widgets' setting `p` stands for: (class, arguments)."""
-    if p["schedule"] == "square root":
-        return "SquareRootScheduler", {"lr": p["base_lr"]}
-    if p["schedule"] == "factor":
-        return "FactorScheduler", {k: p[k] for k in ("factor", "stop_factor_lr", "base_lr")}
-    if p["schedule"] == "multi factor":
-        return "MultiFactorScheduler", {"step": list(p["steps"]), "factor": p["factor"],
-                                        "base_lr": p["base_lr"]}
-    warmup = p["warmup_steps"] if p["schedule"] == "cosine with warmup" else 0
-    return "CosineScheduler", {"max_update": p["max_update"], "base_lr": p["base_lr"],
-                               "final_lr": p["final_lr"], "warmup_steps": warmup}
 
 
 def formula(p: dict, t: int) -> float:
