@@ -79,6 +79,11 @@ def _parser() -> argparse.ArgumentParser:
         "--no-cache", action="store_true",
         help="execute every notebook even when its outputs are cached",
     )
+    parser.add_argument(
+        "--jobs", metavar="N",
+        help="how many framework notebooks execute at once, each kernel's frameworks "
+             "then using N-th of the CPU cores (default: one per core, at most 3)",
+    )
     parser.add_argument("--build-dir", type=Path, default=ROOT / "_build",
                         help="where everything the build writes goes (default: _build)")
     return parser
@@ -102,33 +107,52 @@ class _Display:
             TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
             console=console, disable=not self.live, transient=False,
         )
+        self._tasks: dict[int, tuple[str, dict[str, object]]] = {}
 
     def for_notebook(self, label: str) -> execute.Progress:
-        task = self.progress.add_task(f"{label}: starting the kernel", total=100.0)
-        start = time.perf_counter()
+        """The progress of notebook `label`: a bar from the moment its kernel starts
+        (cache hits and queued notebooks get none)."""
+        state: dict[str, object] = {}
+
+        def on_start() -> None:
+            state["start"] = time.perf_counter()
+            state["task"] = self.progress.add_task(f"{label}: starting the kernel",
+                                                   total=100.0)
 
         def on_run(run: int, runs: int, x: float, xmax: float) -> None:
             done = min(x / xmax, 1.0) if xmax else 0.0
             self.progress.update(
-                task, completed=100.0 * (run + done) / runs,
+                state["task"], completed=100.0 * (run + done) / runs,
                 description=f"{label}: run {run + 1}/{runs}, epoch {int(x)}/{int(xmax)}",
             )
 
         def on_run_done(run: int, runs: int, seconds: float) -> None:
-            self.progress.update(task, completed=100.0 * (run + 1) / runs)
+            self.progress.update(state["task"], completed=100.0 * (run + 1) / runs)
             if not self.live:
                 self.console.print(
                     f"{label}: training run {run + 1}/{runs} done in {seconds:.0f} s "
-                    f"({time.perf_counter() - start:.0f} s so far)"
+                    f"({time.perf_counter() - state['start']:.0f} s so far)"
                 )
 
-        return execute.Progress(on_run, on_run_done)
+        progress = execute.Progress(on_run, on_run_done, on_start)
+        self._tasks[id(progress)] = (label, state)
+        return progress
+
+    def finish(self, progress: execute.Progress | None, outcome: execute.Outcome) -> None:
+        """Mark `progress`'s bar (if it has one) as done, with the execution time."""
+        label, state = self._tasks.get(id(progress), ("", {}))
+        if "task" in state:
+            self.progress.update(state["task"], completed=100.0,
+                                 description=f"{label}: executed in {outcome.seconds:.0f} s")
 
 
 def _report(timings: dict[str, tuple[bool, float]],
             by_framework: dict[str, results.Histories]) -> None:
     print("\nper framework:")
-    for fw, (ran, seconds) in timings.items():
+    for fw in FRAMEWORK_TAGS:
+        if fw not in timings:
+            continue
+        ran, seconds = timings[fw]
         print(f"  {fw}: " + (f"executed in {seconds:.0f} s" if ran else "cache hit"))
     print("\nresults (the table at the end of the chapter):")
     print(results.format_table(by_framework))
@@ -143,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         langs = [language(code) for code in args.lang] if args.lang else list(LANGUAGES)
         cap = _max_examples(args)
+        jobs = options.jobs(args.jobs, len(FRAMEWORK_TAGS))
         if not args.notebooks_only:
             build_dir = options.build_dir(args.build_dir)
             data_dir = options.data_dir(os.environ.get("D2L_DATA_DIR"))
@@ -166,10 +191,12 @@ def main(argv: list[str] | None = None) -> int:
                 load_raw()  # verifies the four files (about a second) before any kernel
             except FashionMNISTError as error:
                 parser.error(str(error))
-        return _build(args, langs, cap, build_dir, err)
+        return _build(args, langs, cap, jobs, build_dir, err)
     except execute.Interrupted as stop:
-        print(f"\nbookbuild: interrupted (Ctrl-C) while executing {stop.path}; nothing of "
-              f"that notebook was cached. Notebooks that finished stay cached in "
+        running = ", ".join(str(path) for path in stop.paths)
+        print(f"\nbookbuild: interrupted (Ctrl-C) while executing {running}; nothing of "
+              f"{'that notebook' if len(stop.paths) == 1 else 'those notebooks'} was cached. "
+              f"Notebooks that finished stay cached in "
               f"{stop.cache_path}: run the same command again to resume from them.",
               file=sys.stderr)
         return 130
@@ -180,8 +207,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _build(args: argparse.Namespace, langs: list, cap: int | None, build_dir: Path,
-           err: Console) -> int:
+def _build(args: argparse.Namespace, langs: list, cap: int | None, jobs: int,
+           build_dir: Path, err: Console) -> int:
     if cap is not None:
         os.environ["D2L_MAX_EXAMPLES"] = str(cap)
         err.print(f"[bold yellow]Quick build: every run trains on a {cap}-example subset; "
@@ -214,38 +241,55 @@ def _build(args: argparse.Namespace, langs: list, cap: int | None, build_dir: Pa
     display = _Display(err)
     timings: dict[str, tuple[bool, float]] = {}
     by_framework: dict[str, results.Histories] = {}
+    merged: dict[Path, object] = {}
+    labels: dict[int, tuple[str, str, Path]] = {}
+
+    def on_outcome(job: execute.Job, outcome: execute.Outcome) -> None:
+        label, fw, committed = labels[id(job)]
+        merged[committed] = outcome.notebook
+        # the first language's outcome: the others are served from the cache
+        timings.setdefault(fw, (outcome.executed, outcome.seconds))
+        if fw not in by_framework:
+            stored = results.histories_of(outcome.notebook, label)
+            # Notebook JSON sorts keys: list the runs in the chapter's order
+            by_framework[fw] = {r: stored[r] for r in RUNS if r in stored} | stored
+        display.finish(job.progress, outcome)
+        if not display.live:
+            state = (f"executed in {outcome.seconds:.0f} s" if outcome.executed
+                     else "cache hit")
+            err.print(f"{label}: {state}")
+
     start = time.perf_counter()
     try:
         with display.progress:
-            merged: dict[Path, object] = {}
-            for source in sources:
-                for fw in FRAMEWORK_TAGS:
-                    committed = notebooks.notebook_path(source, fw)
-                    run_path = build_dir / "notebooks" / committed.relative_to(ROOT / "chapters")
-                    run_path.parent.mkdir(parents=True, exist_ok=True)
-                    # whole or not at all, even when Ctrl-C lands here
-                    tmp = run_path.with_suffix(".ipynb.tmp")
-                    tmp.write_text(expected[committed], encoding="utf-8")
-                    tmp.replace(run_path)
-                    nb = nbformat.reads(expected[committed], as_version=4)
-                    label = f"{fw} ({source.parent.name})"
-                    outcome = execute.execute(
-                        run_path, nb, cache_path, use_cache=not args.no_cache,
-                        progress=display.for_notebook(label),
-                    )
-                    merged[committed] = outcome.notebook
-                    # the first language's outcome: the others are served from the cache
-                    timings.setdefault(fw, (outcome.executed, outcome.seconds))
-                    if fw not in by_framework:
-                        stored = results.histories_of(outcome.notebook, label)
-                        # Notebook JSON sorts keys: list the runs in the chapter's order
-                        by_framework[fw] = {r: stored[r] for r in RUNS if r in stored} | stored
-                    if not display.live:
-                        state = (f"executed in {outcome.seconds:.0f} s" if outcome.executed
-                                 else "cache hit")
-                        err.print(f"{label}: {state}")
-                # jupyter-cache serves the other languages: only the first can execute
-                args.no_cache = False
+            for first, group in ((True, sources[:1]), (False, sources[1:])):
+                # The first language's notebooks execute (several at once); jupyter-cache
+                # then serves the others, whose code is the same.
+                batch = []
+                for source in group:
+                    for fw in FRAMEWORK_TAGS:
+                        committed = notebooks.notebook_path(source, fw)
+                        run_path = (build_dir / "notebooks"
+                                    / committed.relative_to(ROOT / "chapters"))
+                        run_path.parent.mkdir(parents=True, exist_ok=True)
+                        # whole or not at all, even when Ctrl-C lands here
+                        tmp = run_path.with_suffix(".ipynb.tmp")
+                        tmp.write_text(expected[committed], encoding="utf-8")
+                        tmp.replace(run_path)
+                        label = f"{fw} ({source.parent.name})"
+                        job = execute.Job(run_path, nbformat.reads(expected[committed],
+                                                                   as_version=4),
+                                          display.for_notebook(label))
+                        labels[id(job)] = (label, fw, committed)
+                        batch.append(job)
+                if not batch:
+                    continue
+
+                execute.execute_all(batch, cache_path,
+                                    use_cache=not (args.no_cache and first),
+                                    parallel=jobs, on_outcome=on_outcome)
+        # in the chapter's tab order, whichever notebook finished first
+        by_framework = {fw: by_framework[fw] for fw in FRAMEWORK_TAGS if fw in by_framework}
         problems = results.check_runs(by_framework, claims, capped=cap is not None)
         if problems:
             _report(timings, by_framework)
@@ -279,7 +323,10 @@ def _build(args: argparse.Namespace, langs: list, cap: int | None, build_dir: Pa
 
     _report(timings, by_framework)
     executed = sum(1 for ran, _ in timings.values() if ran)
-    print(f"notebooks executed: {executed} of {len(sources) * len(FRAMEWORK_TAGS)}")
+    threads = execute.kernel_env(jobs).get("OMP_NUM_THREADS")
+    print(f"notebooks executed: {executed} of {len(sources) * len(FRAMEWORK_TAGS)}, "
+          f"up to {jobs} at once"
+          + (f" with {threads} compute thread(s) each" if executed and threads else ""))
     print(f"execution: {executed_at - start:.0f} s, rendering: {end - executed_at:.0f} s, "
           f"total: {end - start:.0f} s")
     if cap is None:

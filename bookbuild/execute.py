@@ -5,8 +5,9 @@ translations of one framework's notebook share a single execution. What the code
 cannot show -- the helper package they import and the framework versions installed --
 picks the cache folder instead (:func:`cache_key`), so changing either re-executes.
 
-Notebooks run one at a time through nbclient, with a progress display fed by the
-kernel: the chapter's training runs report each epoch through ``d2l.Animator``, which
+Notebooks run through nbclient, several at once when asked (each kernel then gets its
+share of the cores, :func:`kernel_env`), with a progress display fed by each kernel:
+the chapter's training runs report each epoch through ``d2l.Animator``, which
 appends a line to ``$D2L_PROGRESS_FILE`` when that is set (see
 :mod:`d2l_compat._plotting`).
 """
@@ -20,6 +21,7 @@ import importlib.metadata
 import json
 import logging
 import os
+import queue
 import re
 import sys
 import tempfile
@@ -50,6 +52,9 @@ TRAINING_CELL = re.compile(r"^\w+(\[[^\]]*\])? = train\(", re.MULTILINE)
 # makes training several times slower). README documents the same for readers; a
 # variable the user set is left as it is.
 QUIET_KERNEL_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2"}
+# What each framework reads at import for its number of compute threads (see kernel_env).
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MXNET_OMP_MAX_THREADS", "TF_NUM_INTRAOP_THREADS",
+                    "TF_NUM_INTEROP_THREADS")
 
 
 class ExecutionError(RuntimeError):
@@ -62,12 +67,12 @@ class CacheError(RuntimeError):
 
 
 class Interrupted(KeyboardInterrupt):
-    """Ctrl-C stopped the execution of the notebook at `path`; its kernel was shut
-    down and nothing of it was cached (`cache_path` keeps what finished before)."""
+    """Ctrl-C stopped the execution of the notebooks at `paths`; their kernels were
+    shut down and nothing of them was cached (`cache_path` keeps what finished)."""
 
-    def __init__(self, path: Path, cache_path: Path) -> None:
-        super().__init__(f"interrupted while executing {path}")
-        self.path = path
+    def __init__(self, paths: list[Path], cache_path: Path) -> None:
+        super().__init__(f"interrupted while executing {', '.join(map(str, paths))}")
+        self.paths = paths
         self.cache_path = cache_path
 
 
@@ -106,16 +111,19 @@ class Progress:
 
     ``on_run(run_index, num_runs, epoch, num_epochs)`` is called from a watcher thread
     whenever the epoch advances; ``on_run_done(run_index, num_runs, seconds)`` when a
-    training cell finishes.
+    training cell finishes; ``on_start()`` when the notebook's kernel is being started
+    (a notebook may wait for others first).
     """
 
     def __init__(
         self,
         on_run: Callable[[int, int, float, float], None],
         on_run_done: Callable[[int, int, float], None],
+        on_start: Callable[[], None] | None = None,
     ) -> None:
         self.on_run = on_run
         self.on_run_done = on_run_done
+        self.on_start = on_start
 
 
 def _watch(path: Path, stop: threading.Event, report: Callable[[float, float], None]) -> None:
@@ -137,110 +145,265 @@ def _watch(path: Path, stop: threading.Event, report: Callable[[float, float], N
             break
 
 
-def _execute_in_worker(client: NotebookClient) -> None:
-    """``client.execute()`` in a worker thread, so that Ctrl-C reaches this (main)
-    thread as KeyboardInterrupt: the worker's execution is then cancelled, nbclient
-    shuts the kernel down, and the KeyboardInterrupt propagates.
+def kernel_env(parallel: int, cpus: int | None = None) -> dict[str, str]:
+    """Environment variables the build gives every kernel, on top of its own.
 
-    (In the main thread nbclient installs its own SIGINT handler, which kills the
-    kernel under the running cell and ends in a DeadKernelError: an interruption would
-    look like a failed notebook.)
+    Besides :data:`QUIET_KERNEL_ENV`: when `parallel` notebooks execute at once, each
+    kernel's frameworks get ``cpus // parallel`` threads (at least 1), so the kernels
+    share the cores instead of contending for them. With 2 threads each on 2 cores,
+    every preemption stalls an OpenMP barrier and training slows down several times;
+    MXNet 1.9.1's LeNet keeps only ~1.3 cores busy anyway. The variables are the ones
+    each framework reads at import: OpenMP (PyTorch), ``MXNET_OMP_MAX_THREADS``
+    (MXNet, see :mod:`d2l_compat.mxnet`) and TensorFlow's intra-/inter-op pools.
+    A variable already set in the build's environment is left as it is.
     """
-    state: dict[str, object] = {}
-    started = threading.Event()
-
-    def work() -> None:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        state["loop"] = loop
-        state["task"] = loop.create_task(client.async_execute())
-        started.set()
-        try:
-            loop.run_until_complete(state["task"])
-        except BaseException as error:  # re-raised in the main thread
-            state["error"] = error
-        finally:
-            loop.close()
-
-    worker = threading.Thread(target=work, name="bookbuild-notebook", daemon=True)
-    worker.start()
-    try:
-        while worker.is_alive():
-            worker.join(0.2)
-    except KeyboardInterrupt:
-        started.wait()
-
-        async def interrupt() -> None:
-            # Interrupt the running cell like Jupyter's stop button: the cell ends with
-            # KeyboardInterrupt and nbclient then shuts the idle kernel down. Before
-            # the kernel runs a cell there is nothing to interrupt: cancel instead.
-            try:
-                await client.km.interrupt_kernel()
-            except Exception:  # no kernel yet, or already gone
-                state["task"].cancel()
-
-        with contextlib.suppress(RuntimeError):  # the loop has already finished
-            asyncio.run_coroutine_threadsafe(interrupt(), state["loop"])
-        worker.join(30)
-        if worker.is_alive():  # the cell ignores interrupts (e.g. stuck in C code)
-            with contextlib.suppress(RuntimeError):
-                state["loop"].call_soon_threadsafe(state["task"].cancel)
-            worker.join(30)  # nbclient's cleanup: shutdown request, then kill
-        raise
-    if "error" in state:
-        raise state["error"]
+    env = dict(QUIET_KERNEL_ENV)
+    if parallel > 1:
+        cpus = cpus or len(os.sched_getaffinity(0))
+        threads = str(max(1, cpus // parallel))
+        env |= {name: threads for name in THREAD_VARIABLES}
+    return {k: v for k, v in env.items() if k not in os.environ}
 
 
-def _run(nb: nbformat.NotebookNode, cwd: Path, progress: Progress | None,
-         timeout: int | None) -> None:
-    training = [i for i, c in enumerate(nb.cells)
-                if c.cell_type == "code" and TRAINING_CELL.search(c.source)]
-    state = {"run": 0, "started": time.perf_counter()}
-    with tempfile.TemporaryDirectory(prefix="bookbuild-progress-") as tmp:
-        progress_file = Path(tmp) / "progress.jsonl"
+@dataclass
+class Job:
+    """One notebook to execute: `nb`, stored at `path` (its folder is the kernel's
+    working folder), reporting to `progress`."""
+
+    path: Path
+    nb: nbformat.NotebookNode
+    progress: Progress | None = None
+
+
+class _Running:
+    """One notebook's execution inside the event loop: its client, progress file and
+    watcher thread."""
+
+    def __init__(self, job: Job, tmp: Path, index: int, timeout: int | None) -> None:
+        self.job = job
+        self.work = nbformat.from_dict(json.loads(json.dumps(job.nb)))
+        self.training = [i for i, c in enumerate(self.work.cells)
+                         if c.cell_type == "code" and TRAINING_CELL.search(c.source)]
+        self.progress_file = tmp / f"progress-{index}.jsonl"
+        self.run = 0
+        self.run_started = time.perf_counter()
+        self.started: float | None = None
+        self.succeeded = False
+        self.client = NotebookClient(
+            self.work, timeout=timeout, kernel_name="python3",
+            resources={"metadata": {"path": str(job.path.parent)}},
+            on_cell_start=self._cell_start, on_cell_executed=self._cell_done,
+            # Timing metadata on the cells would change the cache key of the
+            # stored notebook, so it would never match again.
+            record_timing=False,
+            # ipykernel warns on every start that its loopback TCP is unencrypted;
+            # the build's log is for the build's own progress.
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+        )
+
+    def _report(self, x: float, xmax: float) -> None:
+        if self.job.progress and self.run < len(self.training):
+            self.job.progress.on_run(self.run, len(self.training), x, xmax)
+
+    def _cell_start(self, cell, cell_index: int) -> None:
+        if cell_index in self.training:
+            self.progress_file.write_text("")
+            self.run_started = time.perf_counter()
+
+    def _cell_done(self, cell, cell_index: int, execute_reply) -> None:
+        if cell_index in self.training:
+            if self.job.progress:
+                self.job.progress.on_run_done(self.run, len(self.training),
+                                              time.perf_counter() - self.run_started)
+            self.run += 1
+
+    async def execute(self, env: dict[str, str]) -> float:
+        """Execute the notebook; its seconds."""
+        self.started = time.perf_counter()
+        if self.job.progress and self.job.progress.on_start:
+            self.job.progress.on_start()
         stop = threading.Event()
-
-        def report(x: float, xmax: float) -> None:
-            if progress and state["run"] < len(training):
-                progress.on_run(state["run"], len(training), x, xmax)
-
-        def cell_start(cell, cell_index: int) -> None:
-            if cell_index in training:
-                progress_file.write_text("")
-                state["started"] = time.perf_counter()
-
-        def cell_done(cell, cell_index: int, execute_reply) -> None:
-            if cell_index in training:
-                if progress:
-                    progress.on_run_done(state["run"], len(training),
-                                         time.perf_counter() - state["started"])
-                state["run"] += 1
-
-        watcher = threading.Thread(target=_watch, args=(progress_file, stop, report),
+        watcher = threading.Thread(target=_watch, args=(self.progress_file, stop, self._report),
                                    daemon=True)
         watcher.start()
-        saved = os.environ.get("D2L_PROGRESS_FILE")
-        os.environ["D2L_PROGRESS_FILE"] = str(progress_file)
         try:
-            client = NotebookClient(
-                nb, timeout=timeout, kernel_name="python3",
-                resources={"metadata": {"path": str(cwd)}},
-                on_cell_start=cell_start, on_cell_executed=cell_done,
-                # Timing metadata on the cells would change the cache key of the
-                # stored notebook, so it would never match again.
-                record_timing=False,
-                # ipykernel warns on every start that its loopback TCP is unencrypted;
-                # the build's log is for the build's own progress.
-                extra_arguments=["--IPKernelApp.log_level=ERROR"],
-            )
-            _execute_in_worker(client)
+            await self.client.async_execute(
+                env=os.environ | env | {"D2L_PROGRESS_FILE": str(self.progress_file)})
         finally:
             stop.set()
             watcher.join()
-            if saved is None:
-                os.environ.pop("D2L_PROGRESS_FILE", None)
-            else:
-                os.environ["D2L_PROGRESS_FILE"] = saved
+        return time.perf_counter() - self.started
+
+
+def _execute_concurrently(
+    jobs: list[Job], parallel: int, timeout: int | None,
+    finished: Callable[[int, _Running, float | BaseException], None],
+) -> None:
+    """Execute `jobs`, at most `parallel` at once, in one event loop in a worker thread.
+
+    ``finished(index, running, seconds_or_error)`` is called *in this (the calling)
+    thread* as each notebook ends, so the cache is only ever written from here. The
+    worker thread lets Ctrl-C reach this thread as KeyboardInterrupt (in the main thread
+    nbclient installs its own SIGINT handler, which kills the kernel under the running
+    cell and ends in a DeadKernelError: an interruption would look like a failed
+    notebook). On Ctrl-C every running cell is interrupted like Jupyter's stop button,
+    queued notebooks never start, each kernel is shut down, and :class:`Interrupted`
+    names the notebooks that were running.
+    """
+    env = kernel_env(parallel)
+    done: queue.Queue[tuple[int, _Running, float | BaseException]] = queue.Queue()
+    state: dict[str, object] = {}
+    ready = threading.Event()
+
+    with tempfile.TemporaryDirectory(prefix="bookbuild-progress-") as tmp:
+        runs = [_Running(job, Path(tmp), i, timeout) for i, job in enumerate(jobs)]
+
+        async def one(index: int, semaphore: asyncio.Semaphore) -> None:
+            async with semaphore:
+                try:
+                    result: float | BaseException = await runs[index].execute(env)
+                except Exception as error:  # noqa: BLE001  (reported per notebook)
+                    result = error
+                done.put((index, runs[index], result))
+
+        async def main() -> None:
+            semaphore = asyncio.Semaphore(max(1, parallel))
+            await asyncio.gather(*(one(i, semaphore) for i in range(len(runs))))
+
+        def work() -> None:
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            state["loop"] = loop
+            state["task"] = loop.create_task(main())
+            ready.set()
+            try:
+                loop.run_until_complete(state["task"])
+            except BaseException as error:  # re-raised in the calling thread
+                state["error"] = error
+            finally:
+                loop.close()
+
+        def drain(only_successes: bool = False) -> None:
+            while True:
+                try:
+                    index, running, result = done.get_nowait()
+                except queue.Empty:
+                    return
+                running.succeeded = not isinstance(result, BaseException)
+                if running.succeeded or not only_successes:
+                    finished(index, running, result)
+
+        worker = threading.Thread(target=work, name="bookbuild-notebooks", daemon=True)
+        worker.start()
+        try:
+            while worker.is_alive():
+                worker.join(0.2)
+                drain()
+            drain()
+        except KeyboardInterrupt:
+            ready.wait()
+
+            async def interrupt() -> None:
+                # Interrupt the running cells like Jupyter's stop button: each ends
+                # with KeyboardInterrupt and nbclient then shuts its idle kernel down.
+                # Notebooks still queued, or whose kernel is starting, have nothing to
+                # interrupt: cancelling the whole task stops them.
+                for r in runs:
+                    if r.started is not None:
+                        with contextlib.suppress(Exception):  # no kernel yet, or gone
+                            await r.client.km.interrupt_kernel()
+                state["task"].cancel()
+
+            with contextlib.suppress(RuntimeError):  # the loop has already finished
+                asyncio.run_coroutine_threadsafe(interrupt(), state["loop"])
+            worker.join(60)  # nbclient's cleanup: shutdown request, then kill
+            # A notebook that finished just before Ctrl-C is still cached; the
+            # interrupted ones end in errors that are no failures of theirs.
+            drain(only_successes=True)
+            raise _Stopped([r.job.path for r in runs
+                            if r.started is not None and not r.succeeded]) from None
+        if "error" in state:
+            raise state["error"]
+
+
+class _Stopped(KeyboardInterrupt):
+    def __init__(self, paths: list[Path]) -> None:
+        super().__init__()
+        self.paths = paths
+
+
+def execute_all(
+    jobs: list[Job],
+    cache_path: Path,
+    *,
+    use_cache: bool = True,
+    parallel: int = 1,
+    timeout: int | None = None,
+    on_outcome: Callable[[Job, Outcome], None] | None = None,
+) -> list[Outcome]:
+    """Fetch the outputs of each job's notebook from the cache at `cache_path`, or
+    execute it in its folder, at most `parallel` notebooks at once, and cache the
+    result as soon as it finishes (so Ctrl-C or a failure keeps what finished).
+
+    With ``use_cache=False`` the notebooks are executed even when cached (and the new
+    outputs replace the cached ones). A cache entry known to be corrupt is deleted and
+    the notebook executed again. ``on_outcome(job, outcome)`` is called as each
+    notebook's outputs are known. Returns the outcomes in the order of `jobs`.
+
+    Raises:
+        ExecutionError: a cell raised (the message names the notebook and shows the
+            traceback); the other notebooks still ran to the end and are cached.
+        CacheError: the cache cannot be read or written (permissions, I/O errors).
+        Interrupted: Ctrl-C during the execution (the running kernels are shut down,
+            nothing of their notebooks is cached).
+    """
+    cache = get_cache(str(cache_path))
+    outcomes: list[Outcome | None] = [None] * len(jobs)
+    to_run: list[int] = []
+    for i, job in enumerate(jobs):
+        cached = _cached(cache, job.nb, job.path, cache_path) if use_cache else None
+        if cached is None:
+            to_run.append(i)
+        else:
+            outcomes[i] = Outcome(cached, False, 0.0)
+            if on_outcome:
+                on_outcome(job, outcomes[i])
+    errors: list[Exception] = []
+
+    def finished(index: int, running: _Running, result: float | BaseException) -> None:
+        job = jobs[to_run[index]]
+        if isinstance(result, CellExecutionError):
+            errors.append(ExecutionError(f"{job.path} failed to execute:\n{result}"))
+            return
+        if isinstance(result, BaseException):
+            errors.append(result)  # type: ignore[arg-type]
+            return
+        try:
+            cache.cache_notebook_bundle(
+                CacheBundleIn(running.work, str(job.path), data={"execution_seconds": result}),
+                check_validity=False, overwrite=True,
+            )
+        except (OSError, SQLAlchemyError) as error:
+            errors.append(CacheError(
+                f"{job.path} executed, but its outputs could not be stored in the cache "
+                f"{cache_path}: {_describe(error)}. Make the cache folder writable (or "
+                "delete it), then build again."))
+            return
+        outcome = outcomes[to_run[index]] = Outcome(running.work, True, result)
+        if on_outcome:
+            try:
+                on_outcome(job, outcome)
+            except Exception as error:  # noqa: BLE001  (raised once every kernel ended)
+                errors.append(error)
+
+    if to_run:
+        try:
+            _execute_concurrently([jobs[i] for i in to_run], parallel, timeout, finished)
+        except _Stopped as stop:
+            raise Interrupted(stop.paths, cache_path) from None
+    if errors:
+        raise errors[0]
+    return outcomes  # type: ignore[return-value]
 
 
 def execute(
@@ -252,52 +415,9 @@ def execute(
     progress: Progress | None = None,
     timeout: int | None = None,
 ) -> Outcome:
-    """Fetch the outputs of notebook `nb` (stored at `path`) from the cache at
-    `cache_path`, or execute it in `path`'s folder and cache the result.
-
-    With ``use_cache=False`` the notebook is executed even when cached (and the new
-    outputs replace the cached ones). A cache entry known to be corrupt is deleted and
-    the notebook executed again.
-
-    Raises:
-        ExecutionError: a cell raised (the message names the notebook and shows the
-            traceback).
-        CacheError: the cache cannot be read or written (permissions, I/O errors).
-        Interrupted: Ctrl-C during the execution (the kernel is shut down, nothing of
-            this notebook is cached).
-    """
-    cache = get_cache(str(cache_path))
-    if use_cache:
-        cached = _cached(cache, nb, path, cache_path)
-        if cached is not None:
-            return Outcome(cached, False, 0.0)
-    work = nbformat.from_dict(json.loads(json.dumps(nb)))
-    env = dict(QUIET_KERNEL_ENV)
-    saved = {key: os.environ.get(key) for key in env}
-    os.environ.update({k: v for k, v in env.items() if k not in os.environ})
-    start = time.perf_counter()
-    try:
-        _run(work, path.parent, progress, timeout)
-    except CellExecutionError as err:
-        raise ExecutionError(f"{path} failed to execute:\n{err}") from None
-    except KeyboardInterrupt:
-        raise Interrupted(path, cache_path) from None
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-    seconds = time.perf_counter() - start
-    try:
-        cache.cache_notebook_bundle(
-            CacheBundleIn(work, str(path), data={"execution_seconds": seconds}),
-            check_validity=False, overwrite=True,
-        )
-    except (OSError, SQLAlchemyError) as error:
-        raise CacheError(
-            f"{path} executed, but its outputs could not be stored in the cache "
-            f"{cache_path}: {_describe(error)}. Make the cache folder writable (or "
-            "delete it), then build again.") from None
-    return Outcome(work, True, seconds)
+    """:func:`execute_all` for one notebook `nb` stored at `path`."""
+    return execute_all([Job(path, nb, progress)], cache_path, use_cache=use_cache,
+                       timeout=timeout)[0]
 
 
 def _describe(error: BaseException) -> str:

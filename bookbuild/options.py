@@ -7,6 +7,7 @@ build folder's write probe removes its file again).
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -36,6 +37,25 @@ def max_examples(value: str, origin: str) -> int:
             "example per class), e.g. --max-examples 100 for a quick build of a few "
             "minutes; or leave both --max-examples and D2L_MAX_EXAMPLES unset for the "
             "full book."
+        )
+    return int(text)
+
+
+def jobs(value: str | None, notebooks: int) -> int:
+    """How many of the `notebooks` notebooks execute at once: `value` (``--jobs``) as a
+    positive int, or, when None, one per CPU core this process may use, at most
+    `notebooks`.
+
+    Raises OptionError unless `value` is a positive integer.
+    """
+    if value is None:
+        return max(1, min(notebooks, len(os.sched_getaffinity(0))))
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise OptionError(
+            f"--jobs {text} is not a number of notebooks: give a positive integer, e.g. "
+            "--jobs 1 to execute the notebooks one after another with all cores each, or "
+            "leave it out to run one notebook per core."
         )
     return int(text)
 

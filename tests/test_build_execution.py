@@ -5,10 +5,12 @@ are checked before anything runs."""
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -176,3 +178,60 @@ def test_an_io_error_in_the_cache_is_reported_not_deleted(
     with pytest.raises(execute.CacheError, match=f"{entry}: Input/output error"):
         execute.execute(path, nb, cache)
     assert entry.exists()
+
+
+def _notebook(tmp_path: Path, name: str, source: str) -> execute.Job:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                  "language": "python"}}
+    path = tmp_path / f"{name}.ipynb"
+    nbformat.write(nb, str(path))
+    return execute.Job(path, nb)
+
+
+def test_kernel_env_shares_the_cores_among_parallel_kernels(monkeypatch) -> None:
+    for name in (*execute.THREAD_VARIABLES, *execute.QUIET_KERNEL_ENV):
+        monkeypatch.delenv(name, raising=False)
+    assert execute.kernel_env(1, cpus=2) == execute.QUIET_KERNEL_ENV  # all cores each
+    two = execute.kernel_env(2, cpus=2)
+    assert {two[name] for name in execute.THREAD_VARIABLES} == {"1"}
+    assert {execute.kernel_env(3, cpus=8)[name] for name in execute.THREAD_VARIABLES} == {"2"}
+    assert execute.kernel_env(4, cpus=2)["OMP_NUM_THREADS"] == "1"  # never 0
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # the user's own setting stays
+    assert "OMP_NUM_THREADS" not in execute.kernel_env(2, cpus=2)
+
+
+def test_parallel_notebooks_overlap_and_each_kernel_gets_its_env(tmp_path: Path,
+                                                                  monkeypatch) -> None:
+    for name in execute.THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    probe = ("import os, time, json\nstart = time.time(); time.sleep(3)\n"
+             "print(json.dumps([start, time.time(), os.environ.get('OMP_NUM_THREADS'), "
+             "os.environ['D2L_PROGRESS_FILE']]))")
+    jobs = [_notebook(tmp_path, name, probe) for name in ("a", "b")]
+    started = time.monotonic()
+    outcomes = execute.execute_all(jobs, tmp_path / "cache", parallel=2)
+    wall = time.monotonic() - started
+    (a0, a1, a_threads, a_file), (b0, b1, b_threads, b_file) = (
+        json.loads(o.notebook.cells[0].outputs[0]["text"]) for o in outcomes)
+    assert max(a0, b0) < min(a1, b1), "the two notebooks did not run at the same time"
+    expected = str(max(1, len(os.sched_getaffinity(0)) // 2))
+    assert a_threads == b_threads == expected
+    assert a_file != b_file  # each kernel reports its progress to its own file
+    assert all(o.executed for o in outcomes)
+    assert wall < sum(o.seconds for o in outcomes)
+    # sequential: no thread caps, one after the other
+    outcomes = execute.execute_all(jobs, tmp_path / "cache2", parallel=1)
+    (a0, a1, a_threads, _), (b0, b1, _, _) = (
+        json.loads(o.notebook.cells[0].outputs[0]["text"]) for o in outcomes)
+    assert a1 <= b0 and a_threads is None
+
+
+def test_a_failing_notebook_does_not_lose_the_others(tmp_path: Path) -> None:
+    good = _notebook(tmp_path, "good", "import time; time.sleep(2); print(6 * 7)")
+    bad = _notebook(tmp_path, "bad", "raise ValueError('broken on purpose')")
+    cache = tmp_path / "cache"
+    with pytest.raises(execute.ExecutionError, match="bad.ipynb failed to execute"):
+        execute.execute_all([bad, good], cache, parallel=2)
+    hit, = execute.execute_all([good], cache)
+    assert not hit.executed and hit.notebook.cells[0].outputs[0]["text"] == "42\n"

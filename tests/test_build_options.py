@@ -153,3 +153,18 @@ def test_help_names_the_environment_and_the_run_time() -> None:
     for words in ("D2L_DATA_DIR", "D2L_MAX_EXAMPLES", "about 50 minutes",
                   "--max-examples 100 takes a few minutes", "130"):
         assert words in result.stdout, words
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two", "1.5", ""])
+def test_bad_jobs(tmp_path: Path, value: str) -> None:
+    build = tmp_path / "b"
+    result = run(["--build-dir", str(build), f"--jobs={value}"])
+    one_paragraph_error(result, "--jobs", "positive integer", "--jobs 1")
+    assert not build.exists()
+
+
+def test_default_jobs_is_one_notebook_per_core_at_most_the_notebooks() -> None:
+    cores = len(os.sched_getaffinity(0))
+    assert options.jobs(None, 3) == min(3, cores)
+    assert options.jobs(None, 1) == 1
+    assert options.jobs(" 4 ", 3) == 4
