@@ -26,16 +26,20 @@ means both cores of a 2-core machine were kept busy), "others" the cores that al
 processes kept busy meanwhile (Linux only). A large "others" means the timings are not to
 be trusted.
 
+``--jobs 2`` gives each worker the thread caps the book's build gives each kernel when
+two notebooks execute at once (its default on 2 cores): one thread per framework.
+
 Limits: the workers are plain processes, not Jupyter kernels, so the Animator computes its
-plots but never renders them (in a kernel it renders at most twice a second). The
+plots but never renders them (in a kernel it renders at most twice a second, and so that
+rendering takes at most 2% of the time). The
 chapter's ``train`` is called with ``(net_fn, train_iter, test_iter, num_epochs, lr)`` by
 position and ``scheduler`` by name, so other parameters (e.g. ``seed``) keep their
 defaults.
 
 Usage::
 
-    D2L_DATA_DIR=/path/to/fashion-mnist python benchmarks/train_speed.py [--epochs 2]
-        [--frameworks mxnet pytorch tensorflow]
+    D2L_DATA_DIR=/path/to/fashion-mnist python benchmarks/train_speed.py [--epochs 8]
+        [--frameworks mxnet pytorch tensorflow] [--jobs 2]
 
 ``D2L_MAX_EXAMPLES`` is ignored (removed) here: the benchmark uses the full data unless
 ``--max-examples N`` is given (a smoke run; its timings mean little).
@@ -115,9 +119,11 @@ def compute_only_epoch(framework: str, ns: dict[str, Any]) -> Callable[[], None]
 
 def threads_setting(framework: str, ns: dict[str, Any]) -> str:
     """What the framework is set to use, as far as it tells."""
-    env = [f"{name}={os.environ[name]}" for name in
-           ("OMP_NUM_THREADS", "MXNET_OMP_MAX_THREADS", "MXNET_CPU_WORKER_NTHREADS")
-           if name in os.environ]  # fmt: skip
+    # only the variables this framework reads
+    names = {"mxnet": ("MXNET_OMP_MAX_THREADS", "OMP_NUM_THREADS", "MXNET_CPU_WORKER_NTHREADS"),
+             "pytorch": ("OMP_NUM_THREADS",),
+             "tensorflow": ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")}[framework]
+    env = [f"{name}={os.environ[name]}" for name in names if name in os.environ]
     if framework == "pytorch":
         torch = sys.modules["torch"]
         env.insert(0, f"torch intra-op {torch.get_num_threads()}, "
@@ -219,8 +225,16 @@ def main() -> int:
     parser.add_argument(
         "--max-examples", type=int, help="train on a capped subset: for a quick smoke run only"
     )
+    parser.add_argument(
+        "--jobs", type=int, default=1,
+        help="cap each framework's threads as the book's build does when it executes N "
+             "notebooks at once (python -m bookbuild --jobs N; on 2 cores its default is 2: "
+             "one thread each). Default 1: the frameworks' own thread settings",
+    )
     parser.add_argument("--worker", choices=FRAMEWORKS, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
     if args.epochs < 1:
         parser.error("--epochs must be at least 1")
     if args.max_examples is not None and args.max_examples < 2 * BATCH_SIZE:
@@ -230,6 +244,10 @@ def main() -> int:
         return 0
 
     env = quiet_tf_env()
+    sys.path.insert(0, str(REPO))
+    from bookbuild.execute import kernel_env
+
+    env.update(kernel_env(args.jobs))  # the thread caps of a build with --jobs N
     if args.max_examples is not None:
         env["D2L_MAX_EXAMPLES"] = str(args.max_examples)
     try:
