@@ -374,6 +374,9 @@ def execute_all(
         job = jobs[to_run[index]]
         if isinstance(result, CellExecutionError):
             errors.append(ExecutionError(f"{job.path} failed to execute:\n{result}"))
+            if len(to_run) > 1:
+                LOGGER.warning("%s failed to execute; the other notebooks run to the end "
+                               "(and are cached) before its error is shown", job.path.name)
             return
         if isinstance(result, BaseException):
             errors.append(result)  # type: ignore[arg-type]
