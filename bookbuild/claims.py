@@ -11,8 +11,9 @@ in the English source. A claim holds on a framework when its comparison holds on
 framework's histories (``{run: {'lr', 'train_loss', 'train_acc', 'test_acc'}}``, one
 value per epoch). Comparisons:
 
-``less: [a, b]``        a < b
-``within: [a, b, tol]`` |a - b| <= tol
+``less: [a, b]``           a < b
+``within: [a, b, tol]``    |a - b| <= tol
+``not_above: [a, b, tol]`` a <= b + tol  ("a is not clearly higher than b")
 
 where a and b are numbers or quantities of one run, epochs counted from 1:
 
@@ -36,6 +37,7 @@ import yaml
 
 CLAIM = re.compile(r"<!--\s*claim:(.*?)-->", re.DOTALL)
 METRICS = ("lr", "train_loss", "train_acc", "test_acc")
+OPS = ("less", "within", "not_above")
 QUANTITIES = {"final": 2, "mean": 4, "gap": 1, "roughness": 4, "rise": 4}
 
 
@@ -46,7 +48,7 @@ class ClaimError(ValueError):
 @dataclass(frozen=True)
 class Claim:
     id: str
-    op: str  # 'less' or 'within'
+    op: str  # 'less', 'within' or 'not_above'
     args: tuple[Any, ...]
     sentence: str  # the sentence the claim follows, for messages
     line: int  # 1-based line of the claim in its source
@@ -93,17 +95,17 @@ def parse_claims(path: Path, runs: Sequence[str] | None = None) -> list[Claim]:
             raise ClaimError(f"{where}: the claim is not valid YAML: {err}") from None
         if not isinstance(spec, dict) or "id" not in spec:
             raise ClaimError(f"{where}: a claim is a mapping with an id, got {spec!r}")
-        ops = [op for op in ("less", "within") if op in spec]
+        ops = [op for op in OPS if op in spec]
         if len(ops) != 1 or set(spec) - {"id", *ops}:
-            raise ClaimError(f"{where}: a claim has an id and exactly one of less, within")
+            raise ClaimError(f"{where}: a claim has an id and exactly one of {', '.join(OPS)}")
         op, args = ops[0], spec[ops[0]]
         arity = 2 if op == "less" else 3
         if not isinstance(args, list) or len(args) != arity:
             raise ClaimError(f"{where}: {op} takes {arity} items, got {args!r}")
         for q in args[:2]:
             _check_quantity(q, where, runs)
-        if op == "within" and not isinstance(args[2], int | float):
-            raise ClaimError(f"{where}: within's tolerance must be a number, got {args[2]!r}")
+        if op != "less" and not isinstance(args[2], int | float):
+            raise ClaimError(f"{where}: {op}'s tolerance must be a number, got {args[2]!r}")
         if any(c.id == spec["id"] for c in claims):
             raise ClaimError(f"{where}: claim id {spec['id']!r} is used twice")
         claims.append(Claim(str(spec["id"]), op, tuple(args),
@@ -143,4 +145,6 @@ def check(
     if claim.op == "less":
         return a < b, f"{a:.4f} < {b:.4f}"
     tol = float(claim.args[2])
+    if claim.op == "not_above":
+        return a <= b + tol, f"{a:.4f} <= {b:.4f} + {tol}"
     return abs(a - b) <= tol, f"|{a:.4f} - {b:.4f}| = {abs(a - b):.4f} <= {tol}"

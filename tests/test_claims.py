@@ -40,9 +40,10 @@ def test_translations_carry_no_claims() -> None:
 @pytest.mark.parametrize("text, message", [
     ("<!-- claim: {id: a, less: [[gap, nope], 0.1]} -->", "unknown run 'nope'"),
     ("<!-- claim: {id: a, less: [[final, constant, acc], 0.1]} -->", "unknown metric 'acc'"),
-    ("<!-- claim: {id: a, more: [1, 2]} -->", "exactly one of less, within"),
+    ("<!-- claim: {id: a, more: [1, 2]} -->", "exactly one of less, within, not_above"),
     ("<!-- claim: {id: a, less: [1} -->", "not valid YAML"),
     ("<!-- claim: {id: a, within: [1, 2]} -->", "within takes 3 items"),
+    ("<!-- claim: {id: a, not_above: [1, 2, x]} -->", "not_above's tolerance must be a number"),
     ("<!-- claim: {id: a, less: [[mean, constant, test_acc, 0, 3], 1]} -->", "counted from 1"),
 ])
 def test_malformed_claims_name_their_line(tmp_path: Path, text: str, message: str) -> None:
@@ -95,3 +96,17 @@ def test_diverged_and_chance_level_runs_fail_the_build() -> None:
                for p in problems)
     # On a tiny subset low accuracy is expected; a non-finite loss never is
     assert len(results.check_runs(runs, [], capped=True)) == 2
+
+
+def test_not_above_allows_a_margin_and_no_more(tmp_path: Path) -> None:
+    source = tmp_path / "chapter.md"
+    source.write_text(
+        "Intro.\n\nThe second run is not clearly better. "
+        "<!-- claim: {id: close, not_above: [[final, b, test_acc], [final, a, test_acc], "
+        "0.01]} -->\n", encoding="utf-8")
+    [claim] = claims.parse_claims(source, ["a", "b"])
+    for b, holds in ((0.80, True), (0.895, True), (0.91, True), (0.9101, False)):
+        runs = {"fw": {"a": history([0.9] * 3), "b": history([b] * 3)}}
+        problems = results.check_runs(runs, [claim], capped=False)
+        assert (problems == []) == holds, (b, problems)
+    assert "0.9101 <= 0.9000 + 0.01" in problems[0]
