@@ -82,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--jobs", metavar="N",
         help="how many framework notebooks execute at once, each kernel's frameworks "
-             "then using N-th of the CPU cores (default: one per core, at most 3)",
+             "then using N-th of the CPU cores, at least one thread (default: all 3)",
     )
     parser.add_argument("--build-dir", type=Path, default=ROOT / "_build",
                         help="where everything the build writes goes (default: _build)")

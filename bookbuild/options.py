@@ -43,19 +43,23 @@ def max_examples(value: str, origin: str) -> int:
 
 def jobs(value: str | None, notebooks: int) -> int:
     """How many of the `notebooks` notebooks execute at once: `value` (``--jobs``) as a
-    positive int, or, when None, one per CPU core this process may use, at most
-    `notebooks`.
+    positive int, or, when None, all of them.
+
+    All at once is the default because each kernel then gets ``cores // jobs`` threads
+    (at least one, :func:`bookbuild.execute.kernel_env`): single-threaded kernels never
+    spin at a barrier, so three of them on 2 cores only share time, and as they all end
+    at about the same time no core idles while a last notebook runs alone.
 
     Raises OptionError unless `value` is a positive integer.
     """
     if value is None:
-        return max(1, min(notebooks, len(os.sched_getaffinity(0))))
+        return max(1, notebooks)
     text = value.strip()
     if not (text.isascii() and text.isdigit()) or int(text) < 1:
         raise OptionError(
             f"--jobs {text} is not a number of notebooks: give a positive integer, e.g. "
             "--jobs 1 to execute the notebooks one after another with all cores each, or "
-            "leave it out to run one notebook per core."
+            "leave it out to run them all at once."
         )
     return int(text)
 

@@ -163,8 +163,7 @@ def test_bad_jobs(tmp_path: Path, value: str) -> None:
     assert not build.exists()
 
 
-def test_default_jobs_is_one_notebook_per_core_at_most_the_notebooks() -> None:
-    cores = len(os.sched_getaffinity(0))
-    assert options.jobs(None, 3) == min(3, cores)
+def test_default_jobs_is_every_notebook_at_once() -> None:
+    assert options.jobs(None, 3) == 3
     assert options.jobs(None, 1) == 1
     assert options.jobs(" 4 ", 3) == 4
