@@ -7,7 +7,6 @@ build folder's write probe removes its file again).
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
