@@ -3,7 +3,7 @@
 tabbed page per language, and render one Jupyter Book per language.
 
 Everything the build writes goes under --build-dir. The full build trains every run on
-all of Fashion-MNIST: about 50 minutes on 2 CPU cores; a quick build with
+all of Fashion-MNIST: about 30 minutes on 2 CPU cores; a quick build with
 --max-examples 100 takes a few minutes; either takes seconds when nothing changed.
 
 Environment:

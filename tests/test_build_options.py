@@ -150,7 +150,7 @@ def test_data_dir_tilde_is_expanded(tmp_path: Path, fashion_mnist_dir: Path,
 def test_help_names_the_environment_and_the_run_time() -> None:
     result = run(["--help"])
     assert result.returncode == 0
-    for words in ("D2L_DATA_DIR", "D2L_MAX_EXAMPLES", "about 50 minutes",
+    for words in ("D2L_DATA_DIR", "D2L_MAX_EXAMPLES", "about 30 minutes",
                   "--max-examples 100 takes a few minutes", "130"):
         assert words in result.stdout, words
 
