@@ -23,6 +23,9 @@ def start(build: Path, log: Path) -> subprocess.Popen:
          "--jobs", "2", "--build-dir", str(build)],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"),
         start_new_session=True,  # its own process group, like a terminal's job
+        # A job started from a non-interactive shell in the background (as CI may run
+        # the suite) inherits SIGINT ignored; a terminal's foreground job never does.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
