@@ -199,7 +199,12 @@ def main(argv: list[str] | None = None) -> int:
               f"Notebooks that finished stay cached in "
               f"{stop.cache_path}: run the same command again to resume from them.",
               file=sys.stderr)
-        return 130
+        # The notebooks' event-loop thread may still be closing kernels; finalizing the
+        # interpreter under it can abort (SIGABRT) when the build runs without a terminal.
+        # Everything is cached and said: leave without finalizing.
+        sys.stderr.flush()
+        sys.stdout.flush()
+        os._exit(130)
     except KeyboardInterrupt:
         print("\nbookbuild: interrupted (Ctrl-C). Notebooks that finished executing stay "
               f"cached under {build_dir / 'jupyter_cache'}: run the same command again to "
