@@ -12,8 +12,9 @@ Environment:
   D2L_MAX_EXAMPLES  N, like --max-examples N: train on a fixed N-example subset (a
                     quick build, marked as such on every page)
 
-Every option is checked before a kernel starts. Ctrl-C stops the build (exit status
-130); what finished executing stays cached, and the same command resumes from it.
+Every option is checked before a kernel starts. Ctrl-C (exit status 130) or SIGTERM
+(143) stops the build: the running kernels are interrupted and shut down, what finished
+executing stays cached, and the same command resumes from it.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
@@ -107,12 +110,12 @@ class _Display:
             TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
             console=console, disable=not self.live, transient=False,
         )
-        self._tasks: dict[int, tuple[str, dict[str, object]]] = {}
+        self._states: dict[str, dict[str, object]] = {}  # by notebook label
 
     def for_notebook(self, label: str) -> execute.Progress:
         """The progress of notebook `label`: a bar from the moment its kernel starts
         (cache hits and queued notebooks get none)."""
-        state: dict[str, object] = {}
+        state: dict[str, object] = self._states.setdefault(label, {})
 
         def on_start() -> None:
             state["start"] = time.perf_counter()
@@ -134,13 +137,11 @@ class _Display:
                     f"({time.perf_counter() - state['start']:.0f} s so far)"
                 )
 
-        progress = execute.Progress(on_run, on_run_done, on_start)
-        self._tasks[id(progress)] = (label, state)
-        return progress
+        return execute.Progress(on_run, on_run_done, on_start)
 
-    def finish(self, progress: execute.Progress | None, outcome: execute.Outcome) -> None:
-        """Mark `progress`'s bar (if it has one) as done, with the execution time."""
-        label, state = self._tasks.get(id(progress), ("", {}))
+    def finish(self, label: str, outcome: execute.Outcome) -> None:
+        """Mark notebook `label`'s bar (if it has one) as done, with the execution time."""
+        state = self._states.get(label, {})
         if "task" in state:
             self.progress.update(state["task"], completed=100.0,
                                  description=f"{label}: executed in {outcome.seconds:.0f} s")
@@ -158,7 +159,35 @@ def _report(timings: dict[str, tuple[bool, float]],
     print(results.format_table(by_framework))
 
 
+@dataclass
+class _Stop:
+    """What stopped the build: its name in messages, and the exit status."""
+
+    name: str
+    status: int
+
+
 def main(argv: list[str] | None = None) -> int:
+    # SIGTERM (a CI job cancelled, `timeout`, `kill`) stops the build as Ctrl-C does,
+    # instead of killing it with its kernels left running and nothing said
+    stopped_by = _Stop("Ctrl-C", 130)
+
+    def terminate(signum: int, frame: object) -> NoReturn:
+        stopped_by.name, stopped_by.status = "SIGTERM", 143
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, terminate)
+    except ValueError:  # not the main thread: leave signals alone
+        previous = None
+    try:
+        return _main(argv, stopped_by)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: list[str] | None, stopped_by: _Stop) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
@@ -194,22 +223,18 @@ def main(argv: list[str] | None = None) -> int:
         return _build(args, langs, cap, jobs, build_dir, err)
     except execute.Interrupted as stop:
         running = ", ".join(str(path) for path in stop.paths)
-        print(f"\nbookbuild: interrupted (Ctrl-C) while executing {running}; nothing of "
-              f"{'that notebook' if len(stop.paths) == 1 else 'those notebooks'} was cached. "
+        print(f"\nbookbuild: interrupted ({stopped_by.name}) while executing {running}; "
+              f"nothing of {'that notebook' if len(stop.paths) == 1 else 'those notebooks'} "
+              "was cached. "
               f"Notebooks that finished stay cached in "
               f"{stop.cache_path}: run the same command again to resume from them.",
               file=sys.stderr)
-        # The notebooks' event-loop thread may still be closing kernels; finalizing the
-        # interpreter under it can abort (SIGABRT) when the build runs without a terminal.
-        # Everything is cached and said: leave without finalizing.
-        sys.stderr.flush()
-        sys.stdout.flush()
-        os._exit(130)
+        return stopped_by.status
     except KeyboardInterrupt:
-        print("\nbookbuild: interrupted (Ctrl-C). Notebooks that finished executing stay "
-              f"cached under {build_dir / 'jupyter_cache'}: run the same command again to "
-              "resume from them.", file=sys.stderr)
-        return 130
+        print(f"\nbookbuild: interrupted ({stopped_by.name}). Notebooks that finished "
+              f"executing stay cached under {build_dir / 'jupyter_cache'}: run the same "
+              "command again to resume from them.", file=sys.stderr)
+        return stopped_by.status
 
 
 def _build(args: argparse.Namespace, langs: list, cap: int | None, jobs: int,
@@ -247,10 +272,10 @@ def _build(args: argparse.Namespace, langs: list, cap: int | None, jobs: int,
     timings: dict[str, tuple[bool, float]] = {}
     by_framework: dict[str, results.Histories] = {}
     merged: dict[Path, object] = {}
-    labels: dict[int, tuple[str, str, Path]] = {}
+    labels: dict[Path, tuple[str, str, Path]] = {}  # by job.path: label, fw, committed
 
     def on_outcome(job: execute.Job, outcome: execute.Outcome) -> None:
-        label, fw, committed = labels[id(job)]
+        label, fw, committed = labels[job.path]
         merged[committed] = outcome.notebook
         # the first language's outcome: the others are served from the cache
         timings.setdefault(fw, (outcome.executed, outcome.seconds))
@@ -258,7 +283,7 @@ def _build(args: argparse.Namespace, langs: list, cap: int | None, jobs: int,
             stored = results.histories_of(outcome.notebook, label)
             # Notebook JSON sorts keys: list the runs in the chapter's order
             by_framework[fw] = {r: stored[r] for r in RUNS if r in stored} | stored
-        display.finish(job.progress, outcome)
+        display.finish(label, outcome)
         if not display.live:
             state = (f"executed in {outcome.seconds:.0f} s" if outcome.executed
                      else "cache hit")
@@ -285,7 +310,7 @@ def _build(args: argparse.Namespace, langs: list, cap: int | None, jobs: int,
                         job = execute.Job(run_path, nbformat.reads(expected[committed],
                                                                    as_version=4),
                                           display.for_notebook(label))
-                        labels[id(job)] = (label, fw, committed)
+                        labels[run_path] = (label, fw, committed)
                         batch.append(job)
                 if not batch:
                     continue

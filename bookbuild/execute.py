@@ -175,12 +175,19 @@ class Job:
     progress: Progress | None = None
 
 
+class _StopRequested(Exception):
+    """Raised before a cell runs once the build is being stopped: nbclient then shuts
+    the notebook's kernel down as after any failing cell."""
+
+
 class _Running:
     """One notebook's execution inside the event loop: its client, progress file and
-    watcher thread."""
+    watcher thread. Once `stopping` is set, no further cell starts."""
 
-    def __init__(self, job: Job, tmp: Path, index: int, timeout: int | None) -> None:
+    def __init__(self, job: Job, tmp: Path, index: int, timeout: int | None,
+                 stopping: threading.Event) -> None:
         self.job = job
+        self.stopping = stopping
         self.work = nbformat.from_dict(json.loads(json.dumps(job.nb)))
         self.training = [i for i, c in enumerate(self.work.cells)
                          if c.cell_type == "code" and TRAINING_CELL.search(c.source)]
@@ -206,6 +213,8 @@ class _Running:
             self.job.progress.on_run(self.run, len(self.training), x, xmax)
 
     def _cell_start(self, cell, cell_index: int) -> None:
+        if self.stopping.is_set():
+            raise _StopRequested(f"stopped before cell {cell_index}")
         if cell_index in self.training:
             self.progress_file.write_text("")
             self.run_started = time.perf_counter()
@@ -237,7 +246,7 @@ class _Running:
 
 def _execute_concurrently(
     jobs: list[Job], parallel: int, timeout: int | None,
-    finished: Callable[[int, _Running, float | BaseException], None],
+    finished: Callable[[int, _Running, float | BaseException], None], cache_path: Path,
 ) -> None:
     """Execute `jobs`, at most `parallel` at once, in one event loop in a worker thread.
 
@@ -254,12 +263,21 @@ def _execute_concurrently(
     done: queue.Queue[tuple[int, _Running, float | BaseException]] = queue.Queue()
     state: dict[str, object] = {}
     ready = threading.Event()
+    stopping = threading.Event()
+    # Set when the worker thread is done, kernels shut down. The calling thread waits
+    # on this, never on Thread.join: when Ctrl-C lands inside join(), CPython 3.11
+    # marks the thread as stopped while it still runs (the bpo-45274 branch of
+    # Thread._wait_for_tstate_lock), and the build went on to exit under a live event
+    # loop with its kernels running.
+    worker_done = threading.Event()
 
     with tempfile.TemporaryDirectory(prefix="bookbuild-progress-") as tmp:
-        runs = [_Running(job, Path(tmp), i, timeout) for i, job in enumerate(jobs)]
+        runs = [_Running(job, Path(tmp), i, timeout, stopping) for i, job in enumerate(jobs)]
 
         async def one(index: int, semaphore: asyncio.Semaphore) -> None:
             async with semaphore:
+                if stopping.is_set():
+                    return  # queued when the build was stopped: never started
                 try:
                     result: float | BaseException = await runs[index].execute(env)
                 except Exception as error:  # noqa: BLE001  (reported per notebook)
@@ -281,7 +299,11 @@ def _execute_concurrently(
             except BaseException as error:  # re-raised in the calling thread
                 state["error"] = error
             finally:
+                # A kernel whose start or shutdown was cut short (a cancelled task)
+                # would outlive the build: kill what is left before the loop goes.
+                loop.run_until_complete(_kill_leftover_kernels(runs))
                 loop.close()
+                worker_done.set()
 
         def drain(only_successes: bool = False) -> None:
             while True:
@@ -296,8 +318,7 @@ def _execute_concurrently(
         worker = threading.Thread(target=work, name="bookbuild-notebooks", daemon=True)
         worker.start()
         try:
-            while worker.is_alive():
-                worker.join(0.2)
+            while not worker_done.wait(0.2):
                 drain()
             drain()
         except KeyboardInterrupt:
@@ -305,31 +326,41 @@ def _execute_concurrently(
 
             async def interrupt() -> None:
                 # Interrupt the running cells like Jupyter's stop button: each ends
-                # with KeyboardInterrupt and nbclient then shuts its idle kernel down.
-                # Notebooks still queued, or whose kernel is starting, have nothing to
-                # interrupt: cancelling the whole task stops them.
+                # with KeyboardInterrupt, and nbclient then shuts its kernel down.
+                # A kernel still starting has no cell to interrupt: `stopping` stops
+                # it before its first cell; queued notebooks never start.
+                stopping.set()
                 for r in runs:
                     if r.started is not None:
                         with contextlib.suppress(Exception):  # no kernel yet, or gone
                             await r.client.km.interrupt_kernel()
+
+            def cancel() -> None:
                 state["task"].cancel()
 
             with contextlib.suppress(RuntimeError):  # the loop has already finished
                 asyncio.run_coroutine_threadsafe(interrupt(), state["loop"])
-            worker.join(60)  # nbclient's cleanup: shutdown request, then kill
+            # each kernel's shutdown request, then kill
+            if not worker_done.wait(60):  # a cell that ignores the interrupt
+                with contextlib.suppress(RuntimeError):
+                    state["loop"].call_soon_threadsafe(cancel)
+                worker_done.wait(30)
             # A notebook that finished just before Ctrl-C is still cached; the
             # interrupted ones end in errors that are no failures of theirs.
             drain(only_successes=True)
-            raise _Stopped([r.job.path for r in runs
-                            if r.started is not None and not r.succeeded]) from None
+            raise Interrupted([r.job.path for r in runs
+                               if r.started is not None and not r.succeeded],
+                              cache_path) from None
         if "error" in state:
             raise state["error"]
 
 
-class _Stopped(KeyboardInterrupt):
-    def __init__(self, paths: list[Path]) -> None:
-        super().__init__()
-        self.paths = paths
+async def _kill_leftover_kernels(runs: list[_Running]) -> None:
+    for r in runs:
+        km = r.client.km
+        with contextlib.suppress(Exception):  # already gone
+            if km is not None and km.has_kernel:
+                await km.shutdown_kernel(now=True)
 
 
 def execute_all(
@@ -400,10 +431,8 @@ def execute_all(
                 errors.append(error)
 
     if to_run:
-        try:
-            _execute_concurrently([jobs[i] for i in to_run], parallel, timeout, finished)
-        except _Stopped as stop:
-            raise Interrupted(stop.paths, cache_path) from None
+        _execute_concurrently([jobs[i] for i in to_run], parallel, timeout, finished,
+                              cache_path)
     if errors:
         raise errors[0]
     return outcomes  # type: ignore[return-value]

@@ -1,7 +1,8 @@
 """Ctrl-C during a build: reported as an interruption (exit 130), what finished stays
 cached, and the same command resumes from the cache. Runs a real quick build (English
 only, 100 examples, notebooks executing two at once) and sends SIGINT to its process
-group, as a terminal does."""
+group, as a terminal does. The resumed build is then stopped with SIGTERM, as a
+cancelled CI job or `timeout` does: the same clean stop, exit 143."""
 
 from __future__ import annotations
 
@@ -66,6 +67,20 @@ def early(log: Path) -> set[str]:
     return {fw for fw in running(log) if int(done[fw]) <= 2}
 
 
+def kernels_in(build: Path) -> list[str]:
+    """Kernel processes working in a folder under `build` (Linux: /proc)."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            cwd = Path(os.readlink(proc / "cwd"))
+        except OSError:  # gone, or not ours
+            continue
+        if "ipykernel" in cmdline and cwd.is_relative_to(build):
+            found.append(f"{proc.name}: {cmdline}")
+    return found
+
+
 def test_ctrl_c_keeps_the_cache_and_a_rerun_resumes(tmp_path: Path, fashion_mnist_dir) -> None:
     build, log = tmp_path / "build", tmp_path / "first.log"
     proc = start(build, log)
@@ -94,13 +109,16 @@ def test_ctrl_c_keeps_the_cache_and_a_rerun_resumes(tmp_path: Path, fashion_mnis
     assert f'File "{ROOT / "bookbuild"}' not in stderr  # no traceback of the build itself
     assert stopped_in < 60, stopped_in
     assert len(cached(build)) == len(done)  # what finished is kept, nothing of the rest
+    assert kernels_in(build) == []  # the build shut its kernels down before it ended
 
     # The same command again: what finished comes from the cache, the rest executes
     log = tmp_path / "second.log"
     proc = start(build, log)
     try:
         wait_for(lambda: early(log), proc, 600)
-        assert ctrl_c(proc) == 130
+        assert kernels_in(build), "the kernel check below would see no running kernel"
+        os.kill(proc.pid, signal.SIGTERM)  # the build only: it must stop its kernels
+        assert proc.wait(timeout=120) == 143
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -108,3 +126,8 @@ def test_ctrl_c_keeps_the_cache_and_a_rerun_resumes(tmp_path: Path, fashion_mnis
     for fw in done:
         assert f"{fw} (en): cache hit" in stderr
         assert f"{fw} (en): executed" not in stderr
+    summary = next(line for line in stderr.splitlines()
+                   if line.startswith("bookbuild: interrupted"))
+    assert "interrupted (SIGTERM) while executing" in summary
+    assert "failed to execute" not in stderr
+    assert kernels_in(build) == []  # none of the stopped build's kernels is left running
