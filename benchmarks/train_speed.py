@@ -36,8 +36,10 @@ be trusted.
 
 ``--jobs N`` gives each worker the thread caps the book's build gives each kernel when
 N notebooks execute at once (``python -m bookbuild --jobs N``; the build's default runs
-all three at once, which on 2 cores is one thread each). The workers themselves run one
-after the other, so each has the machine to itself.
+all three at once, which on 2 cores is one thread each). Every worker gets the build's
+other kernel settings too, ``GLIBC_TUNABLES`` for malloc among them (see
+``bookbuild.execute.MALLOC_KERNEL_ENV``). The workers themselves run one after the other,
+so each has the machine to itself.
 
 Limits: the workers are plain processes, not Jupyter kernels, so the Animator computes its
 plots but never renders them (in a kernel it renders at most twice a second, and so that

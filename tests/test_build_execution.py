@@ -168,9 +168,11 @@ def _notebook(tmp_path: Path, name: str, source: str) -> execute.Job:
 
 
 def test_kernel_env_shares_the_cores_among_parallel_kernels(monkeypatch) -> None:
-    for name in (*execute.THREAD_VARIABLES, *execute.QUIET_KERNEL_ENV):
+    for name in (*execute.THREAD_VARIABLES, *execute.QUIET_KERNEL_ENV,
+                 *execute.MALLOC_KERNEL_ENV):
         monkeypatch.delenv(name, raising=False)
-    assert execute.kernel_env(1, cpus=2) == execute.QUIET_KERNEL_ENV  # all cores each
+    # all cores each
+    assert execute.kernel_env(1, cpus=2) == execute.QUIET_KERNEL_ENV | execute.MALLOC_KERNEL_ENV
     two = execute.kernel_env(2, cpus=2)
     assert {two[name] for name in execute.THREAD_VARIABLES} == {"1"}
     assert {execute.kernel_env(3, cpus=8)[name] for name in execute.THREAD_VARIABLES} == {"2"}
@@ -181,17 +183,18 @@ def test_kernel_env_shares_the_cores_among_parallel_kernels(monkeypatch) -> None
 
 def test_parallel_notebooks_overlap_and_each_kernel_gets_its_env(tmp_path: Path,
                                                                   monkeypatch) -> None:
-    for name in execute.THREAD_VARIABLES:
+    for name in (*execute.THREAD_VARIABLES, *execute.MALLOC_KERNEL_ENV):
         monkeypatch.delenv(name, raising=False)
     probe = ("import os, time, json\nstart = time.time(); time.sleep(3)\n"
              "print(json.dumps([start, time.time(), os.environ.get('OMP_NUM_THREADS'), "
-             "os.environ['D2L_PROGRESS_FILE']]))")
+             "os.environ['D2L_PROGRESS_FILE'], os.environ.get('GLIBC_TUNABLES')]))")
     jobs = [_notebook(tmp_path, name, probe) for name in ("a", "b")]
     started = time.monotonic()
     outcomes = execute.execute_all(jobs, tmp_path / "cache", parallel=2)
     wall = time.monotonic() - started
-    (a0, a1, a_threads, a_file), (b0, b1, b_threads, b_file) = (
+    (a0, a1, a_threads, a_file, a_malloc), (b0, b1, b_threads, b_file, b_malloc) = (
         json.loads(o.notebook.cells[0].outputs[0]["text"]) for o in outcomes)
+    assert a_malloc == b_malloc == execute.MALLOC_KERNEL_ENV["GLIBC_TUNABLES"]
     assert max(a0, b0) < min(a1, b1), "the two notebooks did not run at the same time"
     expected = str(max(1, len(os.sched_getaffinity(0)) // 2))
     assert a_threads == b_threads == expected
@@ -200,9 +203,10 @@ def test_parallel_notebooks_overlap_and_each_kernel_gets_its_env(tmp_path: Path,
     assert wall < sum(o.seconds for o in outcomes)
     # sequential: no thread caps, one after the other
     outcomes = execute.execute_all(jobs, tmp_path / "cache2", parallel=1)
-    (a0, a1, a_threads, _), (b0, b1, _, _) = (
+    (a0, a1, a_threads, _, a_malloc), (b0, b1, _, _, _) = (
         json.loads(o.notebook.cells[0].outputs[0]["text"]) for o in outcomes)
     assert a1 <= b0 and a_threads is None
+    assert a_malloc == execute.MALLOC_KERNEL_ENV["GLIBC_TUNABLES"]  # with any --jobs
 
 
 def test_a_failing_notebook_does_not_lose_the_others(tmp_path: Path) -> None:
