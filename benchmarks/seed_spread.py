@@ -41,6 +41,12 @@ finished and a rerun skips pairs already there (same epochs and data size). Each
 worker's own output (the chapter's prints, framework logging) is appended to
 ``<out>.<framework>.log``.
 
+Threads: each worker runs with the thread variables of the environment it is started
+in (``OMP_NUM_THREADS=1 MXNET_OMP_MAX_THREADS=1 TF_NUM_INTRAOP_THREADS=1
+TF_NUM_INTEROP_THREADS=1`` reproduces the book build's one thread per kernel on 2 cores).
+Floating-point results can depend on the thread count, so every record stores them
+(``"threads"``, empty: the frameworks' defaults).
+
 The data are full unless ``--max-examples N`` is given (``D2L_MAX_EXAMPLES`` is removed
 from the workers' environment otherwise): use it only for a quick smoke run.
 
@@ -498,6 +504,14 @@ def _versions(namespace: dict[str, Any]) -> dict[str, str]:
     return versions
 
 
+def _threads() -> dict[str, str]:
+    """The thread caps this worker runs with: those of the variables the book's build
+    sets per kernel that are set here (none: each framework's default)."""
+    from bookbuild.execute import THREAD_VARIABLES
+
+    return {name: os.environ[name] for name in THREAD_VARIABLES if name in os.environ}
+
+
 def worker() -> NoReturn:
     """Run the jobs read as JSON from stdin; report JSON lines on the original stdout."""
     spec = json.load(sys.stdin)
@@ -522,7 +536,7 @@ def worker() -> NoReturn:
         raise SystemExit(f"{framework}: no training cell for {sorted(set(missing))}")
     send({
         "event": "ready", "code_sha256": digest, "compat_sha256": compat,
-        "versions": _versions(namespace),
+        "versions": _versions(namespace), "threads": _threads(),
         "seconds": time.perf_counter() - started,
         "max_examples": os.environ.get("D2L_MAX_EXAMPLES") or None,
     })  # fmt: skip
@@ -749,7 +763,8 @@ def _run_framework(
                     raise RuntimeError(f"worker saw D2L_MAX_EXAMPLES={message['max_examples']}")
                 display.line(f"{framework}: notebook code {message['code_sha256']} "
                              f"(d2l_compat {message['compat_sha256']}) loaded in "
-                             f"{message['seconds']:.0f} s; {message['versions']}")
+                             f"{message['seconds']:.0f} s; {message['versions']}; threads "
+                             f"{message['threads'] or 'framework defaults'}")
             elif message["event"] == "start":
                 current = message
             elif message["event"] == "result":
@@ -762,6 +777,7 @@ def _run_framework(
                     "seconds": round(message["seconds"], 2),
                     "code_sha256": ready.get("code_sha256"),
                     "compat_sha256": ready.get("compat_sha256"), "versions": ready.get("versions"),
+                    "threads": ready.get("threads"),
                     "finished": datetime.now(UTC).isoformat(timespec="seconds"),
                     "history": message["history"],
                 }  # fmt: skip
