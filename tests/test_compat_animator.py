@@ -1,5 +1,6 @@
 """Animator: one live-updating figure in a kernel, harmless in a plain script."""
 
+import ast
 import os
 import subprocess
 import sys
@@ -79,3 +80,46 @@ def test_plain_script_does_not_crash():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("done [[1.0, 2.0, 3.0, 4.0]")
+
+
+THROTTLE_CELL = """\
+import time
+from d2l_compat import torch as d2l
+
+animator = d2l.Animator(xlabel='epoch', xlim=[0, 1], legend=['train loss'])
+shown = []
+_show = animator._show
+def counting_show():
+    started = time.monotonic()
+    _show()
+    shown.append((started, time.monotonic() - started))
+animator._show = counting_show
+start, adds = time.monotonic(), 0
+while time.monotonic() - start < 3.0:  # a training loop adding a point every ~5 ms
+    animator.add(adds / 1000, 1.0 / (adds + 1))
+    adds += 1
+    time.sleep(0.005)
+print(adds, shown)
+"""
+
+
+def test_redraws_are_throttled_in_a_kernel(monkeypatch):
+    """Rendering runs in the training loop: at most one redraw per 0.5 s, and at most 2%
+    of the time spent rendering (plus the first draw), however often points come."""
+    monkeypatch.setenv("PYTHONPATH", _with_repo_on_path()["PYTHONPATH"])
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("%matplotlib inline"),
+                nbformat.v4.new_code_cell(THROTTLE_CELL)]
+    NotebookClient(nb, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(REPO)}}).execute()
+    text = "".join(o.get("text", "") for o in nb.cells[1].outputs if o.output_type == "stream")
+    adds_text, shown_text = text.split(" ", 1)
+    adds, shown = int(adds_text), ast.literal_eval(shown_text)  # [(start, seconds), ...]
+    assert adds > 100, adds  # the loop really added points often
+    starts = [start for start, _ in shown]
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    assert 1 <= len(shown) <= 7, shown  # 3 s at most every 0.5 s, plus the first
+    assert all(gap >= 0.5 for gap in gaps), gaps
+    rendering = sum(seconds for _, seconds in shown[1:])
+    assert rendering <= 0.02 * 3.0 + max(seconds for _, seconds in shown), shown
