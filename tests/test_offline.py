@@ -1,6 +1,7 @@
 """The book works offline: every page needs nothing but the book's own files.
 
-Each language's chapter page and index open in headless Chromium
+The root redirect and each language's chapter page, index, search page and general
+index open in headless Chromium
 with every request outside the book aborted (`new_page(blocked=...)` in conftest.py),
 served on loopback and opened straight from disk (`file://`, a saved copy). Nothing may
 try to leave the machine or fail to load, and MathJax (vendored by sphinxext.mathjax)
@@ -17,10 +18,11 @@ from playwright.sync_api import ConsoleMessage, Page, Request, Response
 
 from bookbuild.languages import LANGUAGES
 
-# (The build's root index.html only redirects to en/index.html.)
+# Search and the general index are pages a reader reaches from every book's sidebar.
 PAGES = [
     path for lang in LANGUAGES
-    for path in (f"{lang.code}/index.html", f"{lang.code}/chapters/{lang.code}/scheduler.html")
+    for path in (f"{lang.code}/index.html", f"{lang.code}/chapters/{lang.code}/scheduler.html",
+                 f"{lang.code}/search.html", f"{lang.code}/genindex.html")
 ]
 # Resolves once MathJax has typeset the page; `false` when MathJax never started.
 MATHJAX_DONE = """() => window.MathJax && MathJax.startup && MathJax.startup.promise
@@ -100,5 +102,20 @@ def test_page_needs_only_the_books_files(new_page, site, build, path, origin) ->
         prose = page.evaluate(PROSE)
         raw = [tex for tex in RAW_TEX if tex in prose]
         assert not raw, f"{url}: raw TeX in the text: {raw}"
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize("origin", ["http", "file"])
+def test_root_redirects_to_the_english_book_offline(new_page, site, build, origin) -> None:
+    html_dir, _ = build
+    url = f"{site}/index.html" if origin == "http" else (html_dir / "index.html").as_uri()
+    blocked: list[str] = []
+    page = new_page(blocked=blocked)
+    try:
+        page.goto(url)
+        page.wait_for_url("**/en/index.html", timeout=10_000)
+        page.wait_for_load_state("networkidle")
+        assert not blocked, f"tried to leave the machine: {blocked}"
     finally:
         page.context.close()
