@@ -300,7 +300,7 @@ def _execute_concurrently(
             semaphore = asyncio.Semaphore(max(1, parallel))
             await asyncio.gather(*(one(i, semaphore) for i in range(len(runs))))
 
-        def work() -> None:
+        def run_loop() -> None:
             loop = asyncio.new_event_loop()
             asyncio.set_event_loop(loop)
             state["loop"] = loop
@@ -308,13 +308,20 @@ def _execute_concurrently(
             ready.set()
             try:
                 loop.run_until_complete(state["task"])
-            except BaseException as error:  # re-raised in the calling thread
-                state["error"] = error
             finally:
                 # A kernel whose start or shutdown was cut short (a cancelled task)
                 # would outlive the build: kill what is left before the loop goes.
                 loop.run_until_complete(_kill_leftover_kernels(runs))
                 loop.close()
+
+        def work() -> None:
+            try:
+                run_loop()
+            except BaseException as error:  # re-raised in the calling thread
+                state["error"] = error
+            finally:
+                # whatever happened, the calling thread must not wait forever
+                ready.set()
                 worker_done.set()
 
         def drain(only_successes: bool = False) -> None:
@@ -350,11 +357,12 @@ def _execute_concurrently(
             def cancel() -> None:
                 state["task"].cancel()
 
-            with contextlib.suppress(RuntimeError):  # the loop has already finished
+            # RuntimeError: the loop has already finished; KeyError: it never started
+            with contextlib.suppress(RuntimeError, KeyError):
                 asyncio.run_coroutine_threadsafe(interrupt(), state["loop"])
             # each kernel's shutdown request, then kill
             if not worker_done.wait(60):  # a cell that ignores the interrupt
-                with contextlib.suppress(RuntimeError):
+                with contextlib.suppress(RuntimeError, KeyError):
                     state["loop"].call_soon_threadsafe(cancel)
                 worker_done.wait(30)
             # A notebook that finished just before Ctrl-C is still cached; the
