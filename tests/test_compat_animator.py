@@ -123,3 +123,30 @@ def test_redraws_are_throttled_in_a_kernel(monkeypatch):
     assert all(gap >= 0.5 for gap in gaps), gaps
     rendering = sum(seconds for _, seconds in shown[1:])
     assert rendering <= 0.02 * 3.0 + max(seconds for _, seconds in shown), shown
+
+
+def test_axes_are_drawn_when_read_not_on_every_add(monkeypatch):
+    """Rebuilding the axes costs ~20 ms: adding points must not do it, reading the
+    figure must show every point added so far."""
+    from matplotlib.axes import Axes
+
+    from d2l_compat import _plotting
+
+    monkeypatch.setattr(_plotting, "_kernel_shell", lambda: None)
+    clears = []
+    original = Axes.cla
+    monkeypatch.setattr(Axes, "cla", lambda self: (clears.append(self), original(self))[1])
+    animator = _plotting.Animator(xlabel="epoch", xlim=[0, 2], legend=["loss", "acc"])
+    for i in range(100):
+        animator.add(i / 50, (1.0 / (i + 1), None if i % 2 else i / 100))
+    assert clears == []
+    lines = animator.fig.axes[0].lines
+    assert len(clears) == 1
+    assert list(lines[0].get_xdata()) == [i / 50 for i in range(100)]
+    assert list(lines[1].get_ydata()) == [i / 100 for i in range(0, 100, 2)]
+    assert animator.axes[0].get_xlabel() == "epoch"
+    assert animator.axes[0].get_legend() is not None
+    assert len(clears) == 1  # nothing new since: no redraw
+    animator.add(2.0, (0.001, 0.99))
+    assert len(animator.axes[0].lines[0].get_xdata()) == 101
+    assert len(clears) == 2
