@@ -99,8 +99,13 @@ def _iterator(images, labels, batch_size, shuffle, device) -> DataIter:
     labels_t = _torch.from_numpy(labels.astype("int64"))
 
     def make_batch(index):
-        x = images_t[index].to(device=device, dtype=_torch.float32).div_(255.0).unsqueeze(1)
-        return x, labels_t[index].to(device)
+        if not isinstance(index, slice):
+            # index_select: 0.06 instead of 0.2-0.3 ms for B = 256 with advanced indexing
+            images, labels = images_t.index_select(0, index), labels_t.index_select(0, index)
+        else:
+            images, labels = images_t[index], labels_t[index]
+        x = images.to(device=device, dtype=_torch.float32).div_(255.0).unsqueeze(1)
+        return x, labels.to(device)
 
     return _MinibatchIterator(
         len(labels_t),

@@ -169,3 +169,29 @@ def test_tensorflow_callback_records_schedule_objects():
     net.fit(train_iter, epochs=2, verbose=0, callbacks=[callback])
     # Step 9 (the last of epoch 1) still uses 0.1; epoch 2's last step uses 0.01.
     assert callback.history["lr"] == pytest.approx([0.1, 0.01])
+
+
+def test_mxnet_evaluation_counts_like_accuracy():
+    """evaluate_accuracy_gpu counts on MXNet's engine and reads once: the same fraction as
+    d2l.accuracy batch by batch, the partial last batch included."""
+    from d2l_compat import mxnet as d2l
+
+    # isort: split
+    import mxnet as mx
+    from mxnet import init, npx
+    from mxnet.gluon import nn
+
+    npx.set_np()
+    mx.random.seed(1)
+    net = nn.HybridSequential()
+    net.add(nn.Dense(10))
+    net.initialize(init.Normal(0.5), ctx=d2l.try_gpu())
+    _, test_iter = d2l.load_data_fashion_mnist(batch_size=96)
+    assert len(test_iter) > 3 and 6000 % 96  # more batches than are queued; a partial one
+    correct = total = 0
+    for X, y in test_iter:
+        correct += d2l.accuracy(net(X), y)
+        total += y.size
+    assert total == 6000
+    assert 0 < correct < total  # an untrained net: neither all right nor all wrong
+    assert d2l.evaluate_accuracy_gpu(net, test_iter) == correct / total
