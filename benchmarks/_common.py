@@ -3,6 +3,7 @@
 * the setting every benchmark trains with: the chapter's LeNet, SGD, batch 256, lr 0.3;
 * compute-only epochs: forward + backward + SGD step over batches already in memory,
   one closure per framework, so that every benchmark measures "compute only" the same way;
+  and compute-only forward passes (inference, outputs discarded) over such batches;
 * a CPU meter, because on a 2-core machine another process's load changes every timing:
   each timed interval also records how many cores this process and all other processes
   kept busy;
@@ -80,6 +81,48 @@ def mxnet_epoch(net: Any, trainer: Any, loss: Any, data: Iterable, device: Any) 
             batch_loss.backward()
             trainer.step(X.shape[0])
         npx.waitall()
+
+    return run
+
+
+def torch_forward(net: Any, data: Iterable, device: Any) -> Callable:
+    """One PyTorch inference pass over ``data``: ``net.eval()``, ``torch.no_grad()``,
+    the forward pass of every batch and nothing else; the mode is restored after."""
+    import torch
+
+    def run() -> None:
+        was_training = net.training
+        net.eval()
+        with torch.no_grad():
+            for X, _ in data:
+                net(X.to(device))
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        net.train(was_training)
+
+    return run
+
+
+def mxnet_forward(net: Any, data: Iterable, device: Any) -> Callable:
+    """One MXNet inference pass over ``data`` (outside ``autograd.record``); waits for
+    the engine to finish."""
+    from mxnet import npx
+
+    def run() -> None:
+        for X, _ in data:
+            net(X.as_in_ctx(device))
+        npx.waitall()
+
+    return run
+
+
+def keras_forward(net: Any, data: Any, device: str) -> Callable:
+    """One ``net.predict`` pass over the ``tf.data`` dataset ``data`` on ``device``."""
+    import tensorflow as tf
+
+    def run() -> None:
+        with tf.device(device):
+            net.predict(data, verbose=0)
 
     return run
 

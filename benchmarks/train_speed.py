@@ -8,20 +8,30 @@ For each framework, in its own subprocess, on the full Fashion-MNIST training se
     test_iter, num_epochs, lr, scheduler=...)`` is called, so every epoch includes what
     the chapter does per epoch: its data loader, the per-batch metrics, the Animator and
     the test-set evaluation;
-(b) compute only: a fresh network from the same ``net_fn`` and the same SGD (lr 0.3), and
-    per batch only forward, backward and the update, over the batches of one epoch of the
-    chapter's ``train_iter`` made once and held in memory (see ``_common.py``).
+(b) compute only: the arithmetic of one chapter epoch and nothing else. A fresh network
+    from the same ``net_fn`` and the same SGD (lr 0.3) trains on the batches of one epoch
+    of the chapter's ``train_iter``, made once and held in memory: per batch only forward,
+    backward and the update. Then it runs the forward pass (inference) over the batches of
+    ``test_iter``, also held in memory, and discards the outputs (see ``_common.py``).
+
+Why the test-set forward pass belongs to (b): the chapter evaluates on the test set after
+every epoch, as d2l's ``train_ch6`` does, and that forward pass over 10,000 images is by
+itself 8-10% of a training epoch on every framework here (a forward pass costs about half
+of a training step of this LeNet on CPU, max pooling included). It is computation the
+chapter asks for, not overhead of its loop. The table shows both parts of (b), and the
+ratio against the training part alone too, so the evaluation's share stays visible.
 
 Epochs of (a) and (b) are interleaved: the ``scheduler`` passed to the chapter's ``train``
 returns the constant lr 0.3 and, each time the chapter asks it for an epoch's rate, first
-runs one epoch of (b); an epoch of (a) is the time from there to the next epoch's request
-(or to ``train``'s return), without (b)'s time. One more epoch of (b) runs after ``train``
-returns, so every epoch of (a) lies between two epochs of (b). The first epoch of each is
-a warm-up.
+runs one epoch of (b) (its training part and its test-set part timed apart); an epoch of
+(a) is the time from there to the next epoch's request (or to ``train``'s return), without
+(b)'s time. One more epoch of (b) runs after ``train`` returns, so every epoch of (a) lies
+between two epochs of (b). The first epoch of each is a warm-up.
 
-The ratio (a)/(b) is the chapter loop's overhead; the target is <= 1.15. It is taken per
-epoch of (a), against the mean of the two epochs of (b) around it, and the table reports
-the median of these paired ratios (and their range). Why paired and not best-of-N: this
+The ratio (a)/(b) is the chapter loop's overhead (its loader, per-batch metrics, Animator
+and Python); the target is <= 1.15. It is taken per epoch of (a), against the mean of the
+two epochs of (b) around it, and the table reports the median of these paired ratios (and
+their range). Why paired and not best-of-N: this
 machine's speed drifts by up to about 20% over minutes with no other process running
 (compute-only epochs of one process ranged 5.3-6.9 s within five minutes), and a best-of-N
 ratio then compares (a)'s fastest minute with (b)'s. Neighbouring epochs share the
@@ -78,11 +88,14 @@ from _common import (
     intervals_to_json,
     keras_compile,
     keras_epoch,
+    keras_forward,
     mxnet_epoch,
+    mxnet_forward,
     quiet_tf_env,
     run_workers,
     tf_in_memory,
     torch_epoch,
+    torch_forward,
 )
 from seed_spread import code_cells, notebook_path, strip_magics
 
@@ -108,9 +121,13 @@ def load_setup_cell(framework: str) -> dict[str, Any]:
     return namespace
 
 
-def compute_only_epoch(framework: str, ns: dict[str, Any]) -> Callable[[], None]:
-    """Closure running one compute-only epoch with a fresh ``ns['net_fn']()`` network."""
-    batches = list(ns["train_iter"])
+Run = Callable[[], None]
+
+
+def compute_only(framework: str, ns: dict[str, Any]) -> tuple[Run, Run]:
+    """Closures running (b) with one fresh ``ns['net_fn']()`` network: a compute-only
+    training epoch, and a compute-only forward pass over the test set."""
+    batches, test_batches = list(ns["train_iter"]), list(ns["test_iter"])
     device = ns["device"]
     if framework == "mxnet":
         from mxnet import gluon, init
@@ -118,15 +135,18 @@ def compute_only_epoch(framework: str, ns: dict[str, Any]) -> Callable[[], None]
         net = ns["net_fn"]()
         net.initialize(init=init.Xavier(), ctx=device)
         trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": LR})
-        return mxnet_epoch(net, trainer, ns["loss"], batches, device)
+        return (mxnet_epoch(net, trainer, ns["loss"], batches, device),
+                mxnet_forward(net, test_batches, device))  # fmt: skip
     if framework == "pytorch":
         import torch
 
         net = ns["net_fn"]().to(device)
-        return torch_epoch(net, torch.optim.SGD(net.parameters(), lr=LR), ns["loss"], batches,
-                           device)  # fmt: skip
-    return keras_epoch(keras_compile(ns["net_fn"](), LR), tf_in_memory(batches, BATCH_SIZE),
-                       device)  # fmt: skip
+        return (torch_epoch(net, torch.optim.SGD(net.parameters(), lr=LR), ns["loss"], batches,
+                            device),
+                torch_forward(net, test_batches, device))  # fmt: skip
+    net = keras_compile(ns["net_fn"](), LR)
+    return (keras_epoch(net, tf_in_memory(batches, BATCH_SIZE), device),
+            keras_forward(net, tf_in_memory(test_batches, BATCH_SIZE), device))  # fmt: skip
 
 
 def threads_setting(framework: str, ns: dict[str, Any]) -> str:
@@ -157,16 +177,29 @@ class InterleavingScheduler:
 
     Args:
         lr: the rate returned for every epoch.
-        compute_epoch: runs one compute-only epoch.
-        meter: clock for both.
+        compute_epoch: runs one compute-only training epoch.
+        compute_forward: runs one compute-only forward pass over the test set.
+        meter: clock for all three.
+
+    Attributes:
+        chapter, compute, forward: the timed intervals of (a), of (b)'s training epochs
+            and of (b)'s test-set passes, in order.
     """
 
-    def __init__(self, lr: float, compute_epoch: Callable[[], None], meter: CpuMeter) -> None:
+    def __init__(
+        self,
+        lr: float,
+        compute_epoch: Callable[[], None],
+        compute_forward: Callable[[], None],
+        meter: CpuMeter,
+    ) -> None:
         self.lr = lr
         self.compute_epoch = compute_epoch
+        self.compute_forward = compute_forward
         self.meter = meter
         self.chapter: list[Interval] = []
         self.compute: list[Interval] = []
+        self.forward: list[Interval] = []
         self._epoch: int | None = None
         self._start: Any = None
 
@@ -176,9 +209,13 @@ class InterleavingScheduler:
         if epoch != self._epoch:
             self._epoch = epoch
             self._close_chapter_epoch()
-            self.compute.append(self.meter.time(self.compute_epoch))
+            self._run_compute_only()
             self._start = self.meter.mark()
         return float(self.lr)
+
+    def _run_compute_only(self) -> None:
+        self.compute.append(self.meter.time(self.compute_epoch))
+        self.forward.append(self.meter.time(self.compute_forward))
 
     def _close_chapter_epoch(self) -> None:
         if self._start is not None:
@@ -189,7 +226,7 @@ class InterleavingScheduler:
         """Call when ``train`` returns: closes the chapter's last epoch and runs the
         compute-only epoch that follows it."""
         self._close_chapter_epoch()
-        self.compute.append(self.meter.time(self.compute_epoch))
+        self._run_compute_only()
 
 
 def paired_ratios(chapter: Sequence[float], compute: Sequence[float]) -> list[float]:
@@ -214,7 +251,7 @@ def paired_ratios(chapter: Sequence[float], compute: Sequence[float]) -> list[fl
 def _worker(framework: str, epochs: int) -> None:
     sys.path.insert(0, str(REPO))
     ns = load_setup_cell(framework)
-    clock = InterleavingScheduler(LR, compute_only_epoch(framework, ns), CpuMeter())
+    clock = InterleavingScheduler(LR, *compute_only(framework, ns), CpuMeter())
     ns["train"](ns["net_fn"], ns["train_iter"], ns["test_iter"], epochs + 1, LR,
                 scheduler=clock)  # fmt: skip
     clock.finish()
@@ -228,6 +265,7 @@ def _worker(framework: str, epochs: int) -> None:
         "threads": threads_setting(framework, ns),
         "chapter": intervals_to_json(clock.chapter[1:]),  # [0] is the warm-up
         "compute": intervals_to_json(clock.compute[1:]),
+        "forward": intervals_to_json(clock.forward[1:]),
     }
     print(json.dumps(result))
 
@@ -237,21 +275,27 @@ def table(rows: list[dict[str, Any]]) -> tuple[str, bool]:
     lines, ok = [], True
     for row in rows:
         chapter = [i["seconds"] for i in row["chapter"]]
-        compute = [i["seconds"] for i in row["compute"]]
+        train = [i["seconds"] for i in row["compute"]]
+        forward = [i["seconds"] for i in row["forward"]]
+        compute = [t + f for t, f in zip(train, forward, strict=True)]
         ratios = paired_ratios(chapter, compute)
         ratio = statistics.median(ratios)
         ok = ok and ratio <= TARGET
+        train_only = statistics.median(paired_ratios(chapter, train))
         cores = [statistics.median(i["cores"] for i in row[key]) for key in ("chapter", "compute")]
-        others = [i["others"] for i in row["chapter"] + row["compute"] if i["others"] is not None]
+        intervals = row["chapter"] + row["compute"] + row["forward"]
+        others = [i["others"] for i in intervals if i["others"] is not None]
         lines.append([
             row["framework"], row["threads"],
-            f"{statistics.median(chapter):.2f}", f"{statistics.median(compute):.2f}",
-            f"{ratio:.3f}", f"{min(ratios):.3f}-{max(ratios):.3f}",
+            f"{statistics.median(chapter):.2f}",
+            f"{statistics.median(train):.2f} + {statistics.median(forward):.2f}",
+            f"{ratio:.3f}", f"{min(ratios):.3f}-{max(ratios):.3f}", f"{train_only:.3f}",
             f"{cores[0]:.2f} / {cores[1]:.2f}",
             f"{max(others):.2f}" if others else "-",
         ])  # fmt: skip
-    headers = ["framework", "threads set", "(a) chapter s/epoch", "(b) compute s/epoch",
-               "(a)/(b)", "range", "cores (a) / (b)", "others max"]  # fmt: skip
+    headers = ["framework", "threads set", "(a) chapter s/epoch",
+               "(b) train + test-set forward s", "(a)/(b)", "range", "(a)/(b train only)",
+               "cores (a) / (b)", "others max"]  # fmt: skip
     return format_table(headers, lines, text_columns=2), ok
 
 
@@ -302,8 +346,10 @@ def main() -> int:
     )
     print(text)
     for row in rows:
-        seconds = [[i["seconds"] for i in row[key]] for key in ("chapter", "compute")]
-        print(every_epoch_line(row["framework"], *seconds))
+        chapter = [i["seconds"] for i in row["chapter"]]
+        compute = [c["seconds"] + f["seconds"]
+                   for c, f in zip(row["compute"], row["forward"], strict=True)]  # fmt: skip
+        print(every_epoch_line(row["framework"], chapter, compute))
     print(f"target (a)/(b) <= {TARGET}: {'met' if ok else 'NOT met'}")
     return 0
 

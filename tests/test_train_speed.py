@@ -10,7 +10,7 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))  # benchmarks/ is scripts, not a package
 
-from train_speed import paired_ratios  # noqa: E402
+from train_speed import InterleavingScheduler, paired_ratios  # noqa: E402
 
 
 def test_each_chapter_epoch_is_compared_with_the_compute_epochs_around_it() -> None:
@@ -39,3 +39,52 @@ def test_a_drift_that_best_of_n_would_misread_cancels() -> None:
 def test_mismatched_or_empty_epochs_are_refused(chapter, compute, message) -> None:
     with pytest.raises(ValueError, match=message):
         paired_ratios(chapter, compute)
+
+
+class FakeMeter:
+    """A clock that advances only when told: ``tick(seconds)``."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def tick(self, seconds: float) -> None:
+        self.now += seconds
+
+    def mark(self) -> float:
+        return self.now
+
+    def since(self, start: float) -> float:
+        return self.now - start
+
+    def time(self, run) -> float:
+        start = self.now
+        run()
+        return self.now - start
+
+
+def test_the_scheduler_times_chapter_training_and_test_pass_apart() -> None:
+    """A fake train loop asks for each epoch's rate (twice, as PyTorch's loop does per
+    parameter group); every compute-only epoch and test-set pass is timed on its own,
+    and the chapter's epoch excludes them."""
+    meter, calls = FakeMeter(), []
+
+    def compute_epoch():
+        calls.append("train")
+        meter.tick(5.0)
+
+    def compute_forward():
+        calls.append("forward")
+        meter.tick(0.5)
+
+    clock = InterleavingScheduler(0.3, compute_epoch, compute_forward, meter)
+    for epoch, seconds in enumerate([6.0, 6.5, 7.0]):
+        assert clock(epoch) == 0.3
+        assert clock(epoch, 0.3) == 0.3  # a second request in the same epoch runs nothing
+        meter.tick(seconds)  # the chapter's epoch
+    clock.finish()
+    assert calls == ["train", "forward"] * 4
+    assert clock.chapter == [6.0, 6.5, 7.0]
+    assert clock.compute == [5.0] * 4
+    assert clock.forward == [0.5] * 4
+    totals = [t + f for t, f in zip(clock.compute, clock.forward, strict=True)]
+    assert paired_ratios(clock.chapter, totals) == pytest.approx([6.0 / 5.5, 6.5 / 5.5, 7.0 / 5.5])
