@@ -507,7 +507,7 @@ def _versions(namespace: dict[str, Any]) -> dict[str, str]:
 def _threads() -> dict[str, str]:
     """The thread caps this worker runs with: those of the variables the book's build
     sets per kernel that are set here (none: each framework's default)."""
-    from bookbuild.execute import THREAD_VARIABLES
+    from bookbuild.kernel_env import THREAD_VARIABLES
 
     return {name: os.environ[name] for name in THREAD_VARIABLES if name in os.environ}
 
