@@ -62,7 +62,7 @@ defaults.
 Usage::
 
     D2L_DATA_DIR=/path/to/fashion-mnist python benchmarks/train_speed.py [--epochs 8]
-        [--frameworks mxnet pytorch tensorflow] [--jobs 3]
+        [--frameworks mxnet pytorch tensorflow] [--jobs 3] [--save FILE]
 
 ``D2L_MAX_EXAMPLES`` is ignored (removed) here: the benchmark uses the full data unless
 ``--max-examples N`` is given (a smoke run; its timings mean little).
@@ -76,6 +76,7 @@ import os
 import statistics
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from _common import (
@@ -315,6 +316,11 @@ def main() -> int:
              "means one thread each on 2 cores). Default 1: the frameworks' own thread "
              "settings",
     )
+    parser.add_argument(
+        "--save", type=Path, metavar="FILE",
+        help="also write every timed interval (seconds, cores, others) of every worker to "
+             "FILE as JSON",
+    )
     parser.add_argument("--worker", choices=FRAMEWORKS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.jobs < 1:
@@ -323,6 +329,8 @@ def main() -> int:
         parser.error("--epochs must be at least 1")
     if args.max_examples is not None and args.max_examples < 2 * BATCH_SIZE:
         parser.error(f"--max-examples must be at least {2 * BATCH_SIZE}")
+    if args.save is not None and not args.save.parent.is_dir():
+        parser.error(f"--save: folder {args.save.parent} does not exist")
     if args.worker:
         _worker(args.worker, args.epochs)
         return 0
@@ -339,6 +347,8 @@ def main() -> int:
     except RuntimeError as exc:
         print(exc, file=sys.stderr)
         return 1
+    if args.save is not None:
+        args.save.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
     text, ok = table(rows)
     data = "full" if args.max_examples is None else f"{args.max_examples}-example subset of"
     print(
