@@ -154,29 +154,23 @@ def load_data_fashion_mnist(
 
 def _iterator(images, labels, batch_size, shuffle, device) -> DataIter:
     n, height, width = images.shape
-    # The split is copied into MXNet once, as uint8; a batch is then a few asynchronous
-    # engine ops (take, cast, scale) instead of a host-side gather and a blocking copy
-    # into MXNet per batch: 0.03 instead of 0.4 ms of the training loop's own thread
-    # (B = 256), and the engine prepares the batch while earlier ones still compute.
-    images_nd = _mx.np.array(images.reshape(n, 1, height, width), dtype=_onp.uint8, ctx=device)
-    labels_nd = _mx.np.array(labels, dtype=_onp.int32, ctx=device)
+    labels = labels.astype(_onp.int32)
 
     def make_batch(index):
-        if isinstance(index, slice):
-            index = _mx.np.arange(index.start, index.stop, dtype=_onp.int64, ctx=device)
-        x = _mx.np.take(images_nd, index, axis=0).astype(_onp.float32) / _onp.float32(255.0)
-        return x, _mx.np.take(labels_nd, index, axis=0)
-
-    def permutation(count):
-        # NumPy's global RNG, so numpy.random.seed orders the examples
-        return _mx.np.array(_onp.random.permutation(count), dtype=_onp.int64, ctx=device)
+        x = images[index].astype(_onp.float32)
+        x /= _onp.float32(255.0)
+        x = x.reshape(len(x), 1, height, width)
+        return (
+            _mx.np.array(x, dtype=_onp.float32, ctx=device),
+            _mx.np.array(labels[index], dtype=_onp.int32, ctx=device),
+        )
 
     return _MinibatchIterator(
         n,
         batch_size,
         shuffle=shuffle,
         make_batch=make_batch,
-        permutation=permutation,
+        permutation=_onp.random.permutation,
     )
 
 
@@ -215,8 +209,10 @@ def evaluate_accuracy_gpu(net: Net, data_iter: DataIter, device: Device | None =
 
     ``device`` defaults to the context of the net's first parameter, or
     :func:`try_gpu` when that cannot be determined. The correct predictions are counted
-    by MXNet's engine and read once at the end, so the loop queues every batch without
-    waiting for the previous one (the same count as :func:`accuracy`).
+    by MXNet's engine and read once at the end, so the loop queues the next batches
+    without waiting for each count (the same count as :func:`accuracy`; with the LeNet
+    of "Learning Rate Scheduling" on one CPU thread, 0.31 instead of 0.35 s for the
+    10,000 test images).
 
     Returns:
         fraction of correctly classified examples, in [0, 1].
