@@ -45,6 +45,7 @@ from d2l_compat._fashion_mnist import FashionMNISTError, load_raw
 from . import execute, landing, notebooks, options, pages, render, results
 from .claims import ClaimError
 from .config import ROOT
+from .kernel_env import kernel_env
 from .languages import FRAMEWORK_TAGS, LANGUAGES, language
 from .sources import SourceError
 
@@ -353,7 +354,7 @@ def _build(args: argparse.Namespace, langs: list, cap: int | None, jobs: int,
 
     _report(timings, by_framework)
     executed = sum(1 for ran, _ in timings.values() if ran)
-    threads = execute.kernel_env(jobs).get("OMP_NUM_THREADS")
+    threads = kernel_env(jobs).get("OMP_NUM_THREADS")
     print(f"notebooks executed: {executed} of {len(sources) * len(FRAMEWORK_TAGS)}, "
           f"up to {jobs} at once"
           + (f" with {threads} compute thread(s) each" if executed and threads else ""))

@@ -6,8 +6,8 @@ cannot show -- the helper package they import and the framework versions install
 picks the cache folder instead (:func:`cache_key`), so changing either re-executes.
 
 Notebooks run through nbclient, several at once when asked (each kernel then gets its
-share of the cores, :func:`kernel_env`), with a progress display fed by each kernel:
-the chapter's training runs report each epoch through ``d2l.Animator``, which
+share of the cores, :func:`bookbuild.kernel_env.kernel_env`), with a progress display fed
+by each kernel: the chapter's training runs report each epoch through ``d2l.Animator``, which
 appends a line to ``$D2L_PROGRESS_FILE`` when that is set (see
 :mod:`d2l_compat._plotting`).
 """
@@ -38,12 +38,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bookbuild.kernel_env import (  # noqa: F401  (re-exported for callers and tests)
-    MALLOC_KERNEL_ENV,
-    QUIET_KERNEL_ENV,
-    THREAD_VARIABLES,
-    kernel_env,
-)
+from bookbuild.kernel_env import kernel_env
 
 LOGGER = logging.getLogger("bookbuild.execute")
 

@@ -45,7 +45,7 @@ def jobs(value: str | None, notebooks: int) -> int:
     positive int, or, when None, all of them.
 
     All at once is the default because each kernel then gets ``cores // jobs`` threads
-    (at least one, :func:`bookbuild.execute.kernel_env`): single-threaded kernels never
+    (at least one, :func:`bookbuild.kernel_env.kernel_env`): single-threaded kernels never
     spin at a barrier, so three of them on 2 cores only share time, and as they all end
     at about the same time no core idles while a last notebook runs alone.
 

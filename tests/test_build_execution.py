@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bookbuild import execute
+from bookbuild import execute, kernel_env
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -168,22 +168,24 @@ def _notebook(tmp_path: Path, name: str, source: str) -> execute.Job:
 
 
 def test_kernel_env_shares_the_cores_among_parallel_kernels(monkeypatch) -> None:
-    for name in (*execute.THREAD_VARIABLES, *execute.QUIET_KERNEL_ENV,
-                 *execute.MALLOC_KERNEL_ENV):
+    for name in (*kernel_env.THREAD_VARIABLES, *kernel_env.QUIET_KERNEL_ENV,
+                 *kernel_env.MALLOC_KERNEL_ENV):
         monkeypatch.delenv(name, raising=False)
     # all cores each
-    assert execute.kernel_env(1, cpus=2) == execute.QUIET_KERNEL_ENV | execute.MALLOC_KERNEL_ENV
-    two = execute.kernel_env(2, cpus=2)
-    assert {two[name] for name in execute.THREAD_VARIABLES} == {"1"}
-    assert {execute.kernel_env(3, cpus=8)[name] for name in execute.THREAD_VARIABLES} == {"2"}
-    assert execute.kernel_env(4, cpus=2)["OMP_NUM_THREADS"] == "1"  # never 0
+    assert kernel_env.kernel_env(1, cpus=2) == (
+        kernel_env.QUIET_KERNEL_ENV | kernel_env.MALLOC_KERNEL_ENV
+    )
+    two = kernel_env.kernel_env(2, cpus=2)
+    assert {two[name] for name in kernel_env.THREAD_VARIABLES} == {"1"}
+    assert {kernel_env.kernel_env(3, cpus=8)[name] for name in kernel_env.THREAD_VARIABLES} == {"2"}
+    assert kernel_env.kernel_env(4, cpus=2)["OMP_NUM_THREADS"] == "1"  # never 0
     monkeypatch.setenv("OMP_NUM_THREADS", "3")  # the user's own setting stays
-    assert "OMP_NUM_THREADS" not in execute.kernel_env(2, cpus=2)
+    assert "OMP_NUM_THREADS" not in kernel_env.kernel_env(2, cpus=2)
 
 
 def test_parallel_notebooks_overlap_and_each_kernel_gets_its_env(tmp_path: Path,
                                                                   monkeypatch) -> None:
-    for name in (*execute.THREAD_VARIABLES, *execute.MALLOC_KERNEL_ENV):
+    for name in (*kernel_env.THREAD_VARIABLES, *kernel_env.MALLOC_KERNEL_ENV):
         monkeypatch.delenv(name, raising=False)
     probe = ("import os, time, json\nstart = time.time(); time.sleep(3)\n"
              "print(json.dumps([start, time.time(), os.environ.get('OMP_NUM_THREADS'), "
@@ -194,7 +196,7 @@ def test_parallel_notebooks_overlap_and_each_kernel_gets_its_env(tmp_path: Path,
     wall = time.monotonic() - started
     (a0, a1, a_threads, a_file, a_malloc), (b0, b1, b_threads, b_file, b_malloc) = (
         json.loads(o.notebook.cells[0].outputs[0]["text"]) for o in outcomes)
-    assert a_malloc == b_malloc == execute.MALLOC_KERNEL_ENV["GLIBC_TUNABLES"]
+    assert a_malloc == b_malloc == kernel_env.MALLOC_KERNEL_ENV["GLIBC_TUNABLES"]
     assert max(a0, b0) < min(a1, b1), "the two notebooks did not run at the same time"
     expected = str(max(1, len(os.sched_getaffinity(0)) // 2))
     assert a_threads == b_threads == expected
@@ -206,7 +208,7 @@ def test_parallel_notebooks_overlap_and_each_kernel_gets_its_env(tmp_path: Path,
     (a0, a1, a_threads, _, a_malloc), (b0, b1, _, _, _) = (
         json.loads(o.notebook.cells[0].outputs[0]["text"]) for o in outcomes)
     assert a1 <= b0 and a_threads is None
-    assert a_malloc == execute.MALLOC_KERNEL_ENV["GLIBC_TUNABLES"]  # with any --jobs
+    assert a_malloc == kernel_env.MALLOC_KERNEL_ENV["GLIBC_TUNABLES"]  # with any --jobs
 
 
 def test_a_failing_notebook_does_not_lose_the_others(tmp_path: Path) -> None:
