@@ -191,8 +191,8 @@ class InterleavingScheduler:
     def __init__(
         self,
         lr: float,
-        compute_epoch: Callable[[], None],
-        compute_forward: Callable[[], None],
+        compute_epoch: Run,
+        compute_forward: Run,
         meter: CpuMeter,
     ) -> None:
         self.lr = lr
@@ -272,14 +272,19 @@ def _worker(framework: str, epochs: int) -> None:
     print(json.dumps(result))
 
 
+def epoch_seconds(row: dict[str, Any]) -> tuple[list[float], ...]:
+    """A worker's seconds per timed epoch: (a), (b)'s training part, (b)'s test-set part,
+    and (b) whole (the two parts summed)."""
+    chapter, train, forward = ([i["seconds"] for i in row[key]]
+                               for key in ("chapter", "compute", "forward"))  # fmt: skip
+    return chapter, train, forward, [t + f for t, f in zip(train, forward, strict=True)]
+
+
 def table(rows: list[dict[str, Any]]) -> tuple[str, bool]:
     """The printed table and whether every median paired ratio meets the target."""
     lines, ok = [], True
     for row in rows:
-        chapter = [i["seconds"] for i in row["chapter"]]
-        train = [i["seconds"] for i in row["compute"]]
-        forward = [i["seconds"] for i in row["forward"]]
-        compute = [t + f for t, f in zip(train, forward, strict=True)]
+        chapter, train, forward, compute = epoch_seconds(row)
         ratios = paired_ratios(chapter, compute)
         ratio = statistics.median(ratios)
         ok = ok and ratio <= TARGET
@@ -357,9 +362,7 @@ def main() -> int:
     )
     print(text)
     for row in rows:
-        chapter = [i["seconds"] for i in row["chapter"]]
-        compute = [c["seconds"] + f["seconds"]
-                   for c, f in zip(row["compute"], row["forward"], strict=True)]  # fmt: skip
+        chapter, _, _, compute = epoch_seconds(row)
         print(every_epoch_line(row["framework"], chapter, compute))
     print(f"target (a)/(b) <= {TARGET}: {'met' if ok else 'NOT met'}")
     return 0
