@@ -3,28 +3,26 @@ framework.
 
 Code cells in the source are tagged with the frameworks they belong to
 (`mxnet`, `pytorch`, `tensorflow`); an untagged code cell belongs to all three.
-Each framework's notebook keeps every markdown cell and that framework's code
-cells, and starts with a cell that installs `d2l_compat` when run on Colab.
+Each framework's notebook keeps every markdown cell, in plain Markdown (see
+:mod:`bookbuild.plain_markdown`), and that framework's code cells, and starts with a
+cell that installs `d2l_compat` when run on Colab.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import nbformat
-from markdown_it import MarkdownIt
-from mdit_py_plugins.colon_fence import colon_fence_plugin
 
 from . import sources
 from .config import ROOT, repository
-from .languages import COLAB_EXTRA, FRAMEWORK_TAGS
+from .languages import COLAB_EXTRA, FRAMEWORK_TAGS, language
+from .plain_markdown import plain_cells
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 # Directives that only a page of the book renders (sphinxext): a notebook would show
 # their markup as text, so generated notebooks leave them out.
 PAGE_ONLY_DIRECTIVES = ("schedule-explorer",)
-_MARKDOWN = MarkdownIt("commonmark").use(colon_fence_plugin)
 
 
 def chapter_sources(root: Path = ROOT) -> list[Path]:
@@ -43,20 +41,6 @@ def cell_frameworks(cell: nbformat.NotebookNode) -> tuple[str, ...]:
     tags = set(cell.get("metadata", {}).get("tags", []))
     tagged = tuple(fw for fw in FRAMEWORK_TAGS if fw in tags)
     return tagged or FRAMEWORK_TAGS
-
-
-def without_page_only_directives(markdown: str) -> str:
-    """`markdown` without its top-level `:::{name}` blocks of PAGE_ONLY_DIRECTIVES
-    (found with markdown-it's colon-fence parser); "" when nothing else is left."""
-    names = {f"{{{name}}}" for name in PAGE_ONLY_DIRECTIVES}
-    blocks = [t.map for t in _MARKDOWN.parse(markdown)
-              if t.type == "colon_fence" and t.map and t.info.strip() in names]
-    if not blocks:
-        return markdown
-    lines = markdown.splitlines(keepends=True)
-    for start, end in reversed(blocks):
-        del lines[start:end]
-    return re.sub(r"\n{3,}", "\n\n", "".join(lines)).strip()
 
 
 def notebook_path(source: Path, framework: str) -> Path:
@@ -109,19 +93,31 @@ def colab_cell_source(framework: str, repo_url: str, branch: str) -> str:
 
 
 def framework_notebook(
-    source_nb: nbformat.NotebookNode, framework: str, repo_url: str, branch: str
+    source_nb: nbformat.NotebookNode, framework: str, repo_url: str, branch: str,
+    *, source: Path, root: Path = ROOT,
 ) -> nbformat.NotebookNode:
-    """The plain notebook of `framework`: markdown plus its code cells, no outputs.
+    """The plain notebook of `framework`: plain-Markdown cells plus its code cells, no
+    outputs. `source` is the chapter source `source_nb` was read from (its folder names
+    the language); `root` the book whose configuration and bibliography apply.
 
     Cell ids are positional so that regenerating an unchanged source gives
-    byte-identical files.
+    byte-identical files. Raises plain_markdown.PlainMarkdownError (a SourceError) for
+    MyST that a notebook cannot show.
     """
     if framework not in FRAMEWORK_TAGS:
         raise ValueError(f"unknown framework {framework!r}; expected one of {FRAMEWORK_TAGS}")
+    markdown = [(i, c) for i, c in enumerate(source_nb.cells) if c.cell_type == "markdown"]
+    # read_source's source_map holds each markdown cell's 0-based first line
+    source_map = source_nb.metadata.get("source_map")
+    plain = iter(plain_cells(
+        [c.source for _, c in markdown], source=source, framework=framework,
+        language=language(source.parent.name).sphinx, drop=PAGE_ONLY_DIRECTIVES, root=root,
+        first_lines=[source_map[i] + 1 for i, _ in markdown] if source_map else None,
+    ))
     cells = [nbformat.v4.new_code_cell(colab_cell_source(framework, repo_url, branch))]
     for cell in source_nb.cells:
         if cell.cell_type == "markdown":
-            text = without_page_only_directives(cell.source)
+            text = next(plain)
             if text:
                 cells.append(nbformat.v4.new_markdown_cell(text))
         elif cell.cell_type == "code" and framework in cell_frameworks(cell):
@@ -145,11 +141,12 @@ def render(nb: nbformat.NotebookNode) -> str:
 def expected_notebooks(root: Path = ROOT) -> dict[Path, str]:
     """Every generated notebook path mapped to the text it must hold."""
     repo_url, branch = repository(root)
+    # every source's own checks first: a broken source is reported before any conversion
+    source_nbs = {source: read_source(source) for source in chapter_sources(root)}
     expected = {}
-    for source in chapter_sources(root):
-        source_nb = read_source(source)
+    for source, source_nb in source_nbs.items():
         for fw in FRAMEWORK_TAGS:
-            nb = framework_notebook(source_nb, fw, repo_url, branch)
+            nb = framework_notebook(source_nb, fw, repo_url, branch, source=source, root=root)
             expected[notebook_path(source, fw)] = render(nb)
     return expected
 
