@@ -34,10 +34,10 @@ from pathlib import Path
 import nbformat
 from jupyter_cache import get_cache
 from jupyter_cache.base import CacheBundleIn
-from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from sqlalchemy.exc import SQLAlchemyError
 
+from bookbuild.headless import headless_client
 from bookbuild.kernel_env import kernel_env
 
 LOGGER = logging.getLogger("bookbuild.execute")
@@ -166,7 +166,7 @@ class _Running:
         self.run_started = time.perf_counter()
         self.started: float | None = None
         self.succeeded = False
-        self.client = NotebookClient(
+        self.client = headless_client(
             self.work, timeout=timeout, kernel_name="python3",
             resources={"metadata": {"path": str(job.path.parent)}},
             on_cell_start=self._cell_start, on_cell_executed=self._cell_done,

@@ -10,9 +10,9 @@ import os
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
 from bookbuild.execute import TRAINING_CELL
+from bookbuild.headless import headless_client
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "chapters" / "en" / "notebooks"
@@ -55,7 +55,7 @@ def run_probe(framework: str, probe: str, pythonpath_first: Path | None = None
     if pythonpath_first is not None:
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(pythonpath_first), env.get("PYTHONPATH")) if p)
-    NotebookClient(nb, timeout=900, kernel_name="python3",
+    headless_client(nb, timeout=900, kernel_name="python3",
                    resources={"metadata": {"path": str(NOTEBOOKS)}}).execute(env=env)
     lines = [line for output in nb.cells[-1].outputs
              for line in output.get("text", "").splitlines() if line.startswith("PROBE ")]

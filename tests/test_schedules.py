@@ -16,8 +16,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
+from bookbuild.headless import headless_client
 from bookbuild.languages import FRAMEWORK_TAGS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,7 +68,7 @@ def run_probes(framework: str, max_runs: int | None = None
     if max_runs is not None:
         ends = [i for i, c in enumerate(nb.cells) if "PROBE ' + _json.dumps({'history'" in c.source]
         nb.cells = nb.cells[:ends[max_runs - 1] + 1]
-    NotebookClient(nb, timeout=600, kernel_name="python3",
+    headless_client(nb, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
     plots, runs = [], []
     for cell in nb.cells:
