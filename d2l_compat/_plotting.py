@@ -25,7 +25,9 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["Animator", "plot", "set_figsize", "use_svg_display"]
+# `plt` is pyplot itself, as d2l's `d2l.plt`: e.g. `d2l.plt.show()` shows the current
+# figure at once (a widget callback has no end of cell that would show it).
+__all__ = ["Animator", "plot", "plt", "set_figsize", "use_svg_display"]
 
 _DEFAULT_FMTS = ("-", "m--", "g-.", "r:")
 # Redrawing means rendering the whole figure (SVG or PNG, ~50 ms for the chapter's plot

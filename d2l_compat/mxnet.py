@@ -75,7 +75,7 @@ import mxnet as _mx  # noqa: E402  (needs the numpy aliases and thread setting a
 from d2l_compat._batching import MinibatchIterator as _MinibatchIterator  # noqa: E402
 from d2l_compat._fashion_mnist import FashionMNISTError  # noqa: E402
 from d2l_compat._fashion_mnist import load_arrays as _load_arrays  # noqa: E402
-from d2l_compat._plotting import Animator, plot, set_figsize, use_svg_display  # noqa: E402
+from d2l_compat._plotting import Animator, plot, plt, set_figsize, use_svg_display  # noqa: E402
 from d2l_compat._results import plot_histories, results_table, show_results  # noqa: E402
 from d2l_compat._utils import Accumulator, Timer, TrainCallback  # noqa: E402
 
@@ -91,6 +91,7 @@ __all__ = [
     "load_data_fashion_mnist",
     "plot",
     "plot_histories",
+    "plt",
     "results_table",
     "set_figsize",
     "show_results",

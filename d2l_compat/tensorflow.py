@@ -68,7 +68,7 @@ _tf, _keras = _import_tensorflow()
 
 from d2l_compat._fashion_mnist import FashionMNISTError  # noqa: E402  (after the quiet import)
 from d2l_compat._fashion_mnist import load_arrays as _load_arrays  # noqa: E402  (after the quiet import)
-from d2l_compat._plotting import Animator, plot, set_figsize, use_svg_display  # noqa: E402  (after the quiet import)
+from d2l_compat._plotting import Animator, plot, plt, set_figsize, use_svg_display  # noqa: E402  (after the quiet import)
 from d2l_compat._results import plot_histories, results_table, show_results  # noqa: E402  (after the quiet import)
 from d2l_compat._utils import Accumulator, Timer  # noqa: E402  (after the quiet import)
 
@@ -84,6 +84,7 @@ __all__ = [
     "load_data_fashion_mnist",
     "plot",
     "plot_histories",
+    "plt",
     "results_table",
     "set_figsize",
     "show_results",

@@ -16,7 +16,7 @@ import torch as _torch
 from d2l_compat._batching import MinibatchIterator as _MinibatchIterator
 from d2l_compat._fashion_mnist import FashionMNISTError
 from d2l_compat._fashion_mnist import load_arrays as _load_arrays
-from d2l_compat._plotting import Animator, plot, set_figsize, use_svg_display
+from d2l_compat._plotting import Animator, plot, plt, set_figsize, use_svg_display
 from d2l_compat._results import plot_histories, results_table, show_results
 from d2l_compat._utils import Accumulator, Timer, TrainCallback
 
@@ -32,6 +32,7 @@ __all__ = [
     "load_data_fashion_mnist",
     "plot",
     "plot_histories",
+    "plt",
     "results_table",
     "set_figsize",
     "show_results",

@@ -1,8 +1,10 @@
 """The notebook's "Explore the Schedules" cell: on every framework, the function behind
 its widgets (`show_schedule`) plots exactly the values of the chapter's schedulers (and
-of the text's formulas), and a setting a scheduler rejects prints the scheduler's
-ValueError message as one line instead of a plot. The cell runs with the pinned
-ipywidgets 8 and with ipywidgets 7.7.1, the version Colab ships.
+of the text's formulas) and shows that figure at once, from the callback itself (a
+widget callback has no end of cell to show it), leaving no figure open that another
+cell would show; a setting a scheduler rejects prints the scheduler's ValueError
+message as one line instead of a plot; every label has room for its whole name. The
+cell runs with the pinned ipywidgets 8 and with ipywidgets 7.7.1, the version Colab ships.
 
 Each run executes the English generated notebook's code up to that cell
 (tests/chapter_code.py), then a probe cell that calls `show_schedule` and prints what
@@ -77,17 +79,26 @@ import contextlib as _contextlib, io as _io, json as _json
 import matplotlib.pyplot as _plt
 import ipywidgets as _ipywidgets
 _report = {"ipywidgets": _ipywidgets.__version__, "cases": []}
+# What each call of pyplot's show shows (the lines and labels of every open figure);
+# the real show then displays and closes them as in a notebook.
+_shown = []
+_real_show = _plt.show
+def _show(*args, **kwargs):
+    for _num in _plt.get_fignums():
+        _axes = _plt.figure(_num).axes[0]
+        _shown.append({"lines": [[[float(v) for v in _l.get_xdata()],
+                                  [float(v) for v in _l.get_ydata()]] for _l in _axes.lines],
+                       "labels": [_axes.get_xlabel(), _axes.get_ylabel()]})
+    return _real_show(*args, **kwargs)
+_plt.show = _show
 for _case in _json.loads(%r):
     _plt.close("all")
+    _shown.clear()
     _printed = _io.StringIO()
     with _contextlib.redirect_stdout(_printed):
         show_schedule(**_case["setting"])
-    _axes = _plt.gca() if _plt.get_fignums() else None
-    _entry = {"printed": _printed.getvalue(), "lines": [], "labels": None}
-    if _axes is not None:
-        _entry["lines"] = [[[float(v) for v in _l.get_xdata()],
-                            [float(v) for v in _l.get_ydata()]] for _l in _axes.lines]
-        _entry["labels"] = [_axes.get_xlabel(), _axes.get_ylabel()]
+    _entry = {"printed": _printed.getvalue(), "shown": list(_shown),
+              "left_open": len(_plt.get_fignums())}
     _cls, _kwargs = _case["scheduler"]
     try:
         _scheduler = globals()[_cls](**_kwargs)
@@ -97,11 +108,16 @@ for _case in _json.loads(%r):
         _entry["ValueError"] = str(_error)
     _plt.close("all")
     _report["cases"].append(_entry)
-# The widgets drive the same function: their names, then a change reaching its arguments
+# The widgets drive the same function: their names, then a change reaching its arguments,
+# each change showing one figure and leaving none open for the next cell to show
 _w = show_schedule.widget
 _report["controls"] = [_c.description for _c in _w.children[:-1]]
-_w.children[0].value = "cosine"
-_w.children[7].value = 3
+_report["label_widths"] = sorted({_c.style.description_width for _c in _w.children[:-1]})
+_report["shown_per_change"] = []
+for _i, _value in ((0, "cosine"), (7, 3)):
+    _shown.clear()
+    _w.children[_i].value = _value
+    _report["shown_per_change"].append([len(_shown), len(_plt.get_fignums())])
 _report["after_change"] = {k: _w.kwargs[k] for k in ("schedule", "warmup_steps")}
 # Limits that follow other sliders: lowering base_lr and max_update pulls final_lr,
 # stop_factor_lr and warmup_steps into the valid range
@@ -135,18 +151,23 @@ def check_report(report: dict, cases: list[dict], nb: nbformat.NotebookNode,
     kinds = [k for o in explorer_cell.outputs for k in o.get("data", {})]
     assert WIDGET_VIEW in kinds, f"interact showed no widget: {explorer_cell.outputs}"
     assert report["controls"] == CONTROLS
+    assert report["label_widths"] == ["9em"], "labels narrower than the names"
+    assert report["shown_per_change"] == [[1, 0], [1, 0]], (
+        "a change of a control must show one figure at once and leave none open")
     assert report["after_change"] == {"schedule": "cosine", "warmup_steps": 3}
     assert report["limits"] == [0.1, 0.1, 2]
     assert report["followed"] == {"final_lr": 0.1, "stop_factor_lr": 0.1, "warmup_steps": 2}
     for case, got in zip(cases, report["cases"], strict=True):
         setting, n = case["setting"], case["setting"]["num_epochs"]
+        assert got["left_open"] == 0, f"{setting}: a figure is left for the next cell"
         if "ValueError" in got:  # a rejected setting: its message, one line, no plot
             assert got["printed"] == f"Not a valid setting: {got['ValueError']}\n", setting
-            assert not got["lines"], f"{setting}: plotted although rejected"
+            assert not got["shown"], f"{setting}: plotted although rejected"
             continue
         assert got["printed"] == "", f"{setting}: printed {got['printed']!r}"
-        [(xs, ys)] = got["lines"]
-        assert got["labels"] == ["epoch", "learning rate"]
+        [figure] = got["shown"]  # shown at once, by the callback itself
+        [(xs, ys)] = figure["lines"]
+        assert figure["labels"] == ["epoch", "learning rate"]
         assert xs == list(range(n))
         assert ys == got["scheduler"], f"{setting}: plotted values are not the scheduler's"
         expected = [formula(setting, t) for t in range(n)]
