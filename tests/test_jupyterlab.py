@@ -197,6 +197,12 @@ def _wait_new_figure(explorer: Locator, before: Image.Image) -> Image.Image:
     pytest.fail(f"the explorer's figure did not change within {REDRAW_SECONDS} s")
 
 
+def _slider(page: Page, explorer: Locator, name: str) -> Locator:
+    """The explorer's slider labelled `name`."""
+    return explorer.locator(".widget-slider").filter(
+        has=page.locator(".widget-label", has_text=name)).first
+
+
 def _drag(page: Page, slider: Locator, fraction: float) -> None:
     """Drag the slider's handle with the mouse to `fraction` of its track."""
     handle = slider.locator(".noUi-handle").first
@@ -236,8 +242,7 @@ def test_explorer_redraws_in_jupyterlab(browser: Browser, jupyterlab: str,
         explorer.locator(".widget-dropdown select").select_option("cosine")
         cosine = _wait_new_figure(explorer, first)
 
-        base_lr = explorer.locator(".widget-slider").filter(
-            has=page.locator(".widget-label", has_text="base_lr")).first
+        base_lr = _slider(page, explorer, "base_lr")
         before_drag = base_lr.locator(".widget-readout").inner_text()
         _drag(page, base_lr, 0.6)
         dragged = _wait_new_figure(explorer, cosine)
@@ -246,11 +251,8 @@ def test_explorer_redraws_in_jupyterlab(browser: Browser, jupyterlab: str,
         page.screenshot(path=tmp_path / "after.png")
 
         # The chapter's scheduler at the setting the sliders now show, in a new cell
-        readouts = {
-            name: explorer.locator(".widget-slider").filter(
-                has=page.locator(".widget-label", has_text=name)).first.locator(
-                ".widget-readout").inner_text()
-            for name in ("max_update", "final_lr", "num_epochs")}
+        readouts = {name: _slider(page, explorer, name).locator(".widget-readout").inner_text()
+                    for name in ("max_update", "final_lr", "num_epochs")}
         code = (f"reference_lrs = [CosineScheduler({readouts['max_update']}, base_lr={value}, "
                 f"final_lr={readouts['final_lr']})(t) "
                 f"for t in range({readouts['num_epochs']})]; "
