@@ -32,13 +32,6 @@ from typing import NoReturn
 
 import nbformat
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from d2l_compat._fashion_mnist import FashionMNISTError, load_raw
 
@@ -47,9 +40,9 @@ from .claims import ClaimError
 from .config import ROOT
 from .kernel_env import kernel_env
 from .languages import FRAMEWORK_TAGS, LANGUAGES, language
+from .progress import Display
+from .runs import RUNS
 from .sources import SourceError
-
-RUNS = ["constant", "square root", "multi factor", "cosine", "warmup"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -98,54 +91,6 @@ def _max_examples(args: argparse.Namespace) -> int | None:
         return options.max_examples(args.max_examples, "--max-examples")
     value = os.environ.get("D2L_MAX_EXAMPLES", "")
     return options.max_examples(value, "D2L_MAX_EXAMPLES") if value.strip() else None
-
-
-class _Display:
-    """Rich progress on a terminal; a line per training run otherwise."""
-
-    def __init__(self, console: Console) -> None:
-        self.console = console
-        self.live = console.is_terminal
-        self.progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-            console=console, disable=not self.live, transient=False,
-        )
-        self._states: dict[str, dict[str, object]] = {}  # by notebook label
-
-    def for_notebook(self, label: str) -> execute.Progress:
-        """The progress of notebook `label`: a bar from the moment its kernel starts
-        (cache hits and queued notebooks get none)."""
-        state: dict[str, object] = self._states.setdefault(label, {})
-
-        def on_start() -> None:
-            state["start"] = time.perf_counter()
-            state["task"] = self.progress.add_task(f"{label}: starting the kernel",
-                                                   total=100.0)
-
-        def on_run(run: int, runs: int, x: float, xmax: float) -> None:
-            done = min(x / xmax, 1.0) if xmax else 0.0
-            self.progress.update(
-                state["task"], completed=100.0 * (run + done) / runs,
-                description=f"{label}: run {run + 1}/{runs}, epoch {int(x)}/{int(xmax)}",
-            )
-
-        def on_run_done(run: int, runs: int, seconds: float) -> None:
-            self.progress.update(state["task"], completed=100.0 * (run + 1) / runs)
-            if not self.live:
-                self.console.print(
-                    f"{label}: training run {run + 1}/{runs} done in {seconds:.0f} s "
-                    f"({time.perf_counter() - state['start']:.0f} s so far)"
-                )
-
-        return execute.Progress(on_run, on_run_done, on_start)
-
-    def finish(self, label: str, outcome: execute.Outcome) -> None:
-        """Mark notebook `label`'s bar (if it has one) as done, with the execution time."""
-        state = self._states.get(label, {})
-        if "task" in state:
-            self.progress.update(state["task"], completed=100.0,
-                                 description=f"{label}: executed in {outcome.seconds:.0f} s")
 
 
 def _report(timings: dict[str, tuple[bool, float]],
@@ -261,7 +206,7 @@ def _build(args: argparse.Namespace, langs: list, cap: int | None, jobs: int,
         err.print(f"[yellow]note: {len(stale)} committed notebooks are stale; this build uses "
                   "fresh ones. Run `python -m bookbuild --notebooks-only` and commit.[/]")
     try:
-        claims = results.english_claims(ROOT, RUNS)
+        claims = results.english_claims(ROOT, list(RUNS))
     except ClaimError as error:
         print(f"bookbuild: {error}", file=sys.stderr)
         return 1
@@ -269,7 +214,7 @@ def _build(args: argparse.Namespace, langs: list, cap: int | None, jobs: int,
     cache_path = execute.cache_dir(build_dir, ROOT)
     sources = [s for s in notebooks.chapter_sources(ROOT)
                if s.parent.name in {lang.code for lang in langs}]
-    display = _Display(err)
+    display = Display(err)
     timings: dict[str, tuple[bool, float]] = {}
     by_framework: dict[str, results.Histories] = {}
     merged: dict[Path, object] = {}

@@ -63,7 +63,7 @@ def jobs(value: str | None, notebooks: int) -> int:
     return int(text)
 
 
-def _write_probe(directory: Path) -> OSError | None:
+def write_probe(directory: Path) -> OSError | None:
     """Create and remove a file in `directory`: the only reliable test of writing
     (os.access answers for the real uid and ignores capabilities, ACLs, read-only
     mounts)."""
@@ -90,7 +90,7 @@ def build_dir(path: Path) -> Path:
             f"--build-dir {path}: the build folder {what}, not a folder. Name a folder "
             "(it is created if missing), e.g. --build-dir _build, or move the file away."
         )
-    error = _write_probe(existing)
+    error = write_probe(existing)
     if error is not None:
         where = "" if existing == resolved else f" (its nearest existing parent {existing})"
         raise OptionError(

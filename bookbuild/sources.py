@@ -35,6 +35,8 @@ KNOWN_TAGS = frozenset(FRAMEWORK_TAGS) | {
     "nbval-check-output", "nbval-ignore-output", "nbval-skip", "nbval-raises-exception",
     "raises-exception", "skip-execution", "hide-input", "hide-output", "hide-cell",
     "remove-input", "remove-output", "remove-cell",
+    # papermill's: the cell whose values a run may override (`python -m bookbuild.spread`)
+    "parameters",
 }
 # Roles whose target must be a label of the same page (there is one page per language).
 LABEL_ROLES = ("ref", "numref", "eq")

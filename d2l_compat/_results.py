@@ -83,15 +83,22 @@ def results_table(histories: Mapping[str, History]) -> Any:
 
 
 def plot_histories(
-    histories: Mapping[str, History], figsize: tuple[float, float] = (7.0, 2.8)
+    histories: Mapping[str, History],
+    figsize: tuple[float, float] = (7.0, 2.8),
+    bands: Mapping[str, Mapping[str, tuple[Sequence[float], Sequence[float]]]] | None = None,
 ) -> Any:
     """Overlay every run's test accuracy (left) and train loss (right) per epoch.
+
+    ``bands`` optionally shades, behind each run's line and in its colour, a range per
+    epoch: ``{run: {'test_acc' or 'train_loss': (low, high)}}``, each a sequence with
+    one value per epoch (the book draws the range of each run over several seeds).
 
     Returns the matplotlib figure (not registered with pyplot, so ``%matplotlib
     inline`` shows it only when displayed).
 
     Raises:
-        ValueError: see :func:`summary_rows`.
+        ValueError: see :func:`summary_rows`; or a band whose length is not the run's
+            number of epochs.
     """
     _check(histories)
     use_svg_display()
@@ -99,8 +106,16 @@ def plot_histories(
     plt.close(fig)
     for name, history in histories.items():
         epochs = range(1, len(history["test_acc"]) + 1)
-        acc_ax.plot(epochs, history["test_acc"], label=name)
-        loss_ax.plot(epochs, history["train_loss"], label=name)
+        for ax, key in ((acc_ax, "test_acc"), (loss_ax, "train_loss")):
+            (line,) = ax.plot(epochs, history[key], label=name)
+            band = (bands or {}).get(name, {}).get(key)
+            if band is not None:
+                low, high = band
+                if not len(low) == len(high) == len(epochs):
+                    raise ValueError(f"the {key} band of run {name!r} has {len(low)} and "
+                                     f"{len(high)} values; the run has {len(epochs)} epochs")
+                ax.fill_between(epochs, low, high, color=line.get_color(), alpha=0.2,
+                                linewidth=0)
     for ax, ylabel in ((acc_ax, "test acc"), (loss_ax, "train loss")):
         ax.set_xlabel("epoch")
         ax.set_ylabel(ylabel)

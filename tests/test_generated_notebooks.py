@@ -38,7 +38,8 @@ def test_framework_notebook_holds_only_its_cells() -> None:
         code = [c.source for c in nb.cells if c.cell_type == "code"]
         assert "google.colab" in code[0], "first cell installs d2l_compat on Colab"
         module = "torch" if framework == "pytorch" else framework
-        assert f"from d2l_compat import {module} as d2l" in code[1]
+        assert code[1].endswith("seed = 0"), "then the parameters cell, seed 0"
+        assert f"from d2l_compat import {module} as d2l" in code[2]
         others = [m for m in ("mxnet", "torch", "tensorflow") if m != module]
         assert not any(f"import {m} as d2l" in src for m in others for src in code)
         assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
