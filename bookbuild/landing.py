@@ -9,7 +9,7 @@ page, below the title). The build makes each book's `index.md` from it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -17,9 +17,23 @@ import yaml
 from .config import ROOT
 
 FILE_NAME = "book.yml"
-KEYS = ("title", "author", "landing", "subset_notice", "colab_mxnet_note")
+# One-line texts the build puts on the pages, besides the title, author line and landing
+# page: the quick-build notice, the line on MXNet next to the Colab buttons, the code
+# toggle of the widget cells (MyST-NB's), and the seed spread under the results table.
+LINES = ("subset_notice", "colab_mxnet_note", "code_prompt_show", "code_prompt_hide",
+         "spread_table", "spread_columns", "spread_band", "spread_differ", "spread_stale",
+         "spread_quick")
+KEYS = ("title", "author", "landing", *LINES)
 # `subset_notice` names the example count with this placeholder
 COUNT = "{n}"
+# What the build fills into each text (each must appear exactly once)
+PLACEHOLDERS = {
+    "subset_notice": (COUNT,),
+    "spread_table": ("{seeds}", "{date}"),
+    "spread_band": ("{seeds}",),
+    "spread_differ": ("{framework}", "{sd}"),
+    "spread_stale": ("{date}",),
+}
 
 
 class BookTextError(ValueError):
@@ -35,6 +49,16 @@ class BookText:
     subset_notice: str = ""
     # one line next to the Colab buttons: what the MXNet notebook's install cell does
     colab_mxnet_note: str = ""
+    # the other LINES, by key
+    lines: dict[str, str] = field(default_factory=dict)
+
+    def line(self, key: str, **values: object) -> str:
+        """The one-line text `key` with its placeholders filled from `values`
+        (``seeds=5`` fills ``{seeds}``)."""
+        text = self.lines[key]
+        for name, value in values.items():
+            text = text.replace("{" + name + "}", str(value))
+        return text
 
     def notice(self, n: int) -> str:
         """The quick-build notice for an `n`-example subset."""
@@ -55,8 +79,7 @@ def read_book_text(code: str, root: Path = ROOT) -> BookText:
 
     Raises BookTextError, naming the file and what to fix, when the file is
     missing, is not YAML, or does not hold exactly the keys `title`, `author`,
-    `subset_notice`, `colab_mxnet_note` (one-line strings; the notice names the
-    count as `{n}`) and
+    :data:`LINES` (one-line strings, each with its :data:`PLACEHOLDERS`) and
     `landing` (non-empty markdown).
     """
     path = book_text_path(code, root)
@@ -81,9 +104,16 @@ def read_book_text(code: str, root: Path = ROOT) -> BookText:
             raise BookTextError(f"{path}: `{key}` must be non-empty text; got {value!r}")
         if key != "landing" and "\n" in value.strip():
             raise BookTextError(f"{path}: `{key}` must be one line; got {value!r}")
-    if data["subset_notice"].count(COUNT) != 1:
-        raise BookTextError(
-            f"{path}: `subset_notice` must contain {COUNT} once, where the build puts "
-            f"the number of examples; got {data['subset_notice']!r}")
+    for key, names in PLACEHOLDERS.items():
+        for name in names:
+            if data[key].count(name) != 1:
+                raise BookTextError(
+                    f"{path}: `{key}` must contain {name} once, where the build puts "
+                    f"{'the number of examples' if name == COUNT else 'its value'}; "
+                    f"got {data[key]!r}")
+    if data["spread_columns"].count("|") != 2:
+        raise BookTextError(f"{path}: `spread_columns` must name three columns separated "
+                            f"by |; got {data['spread_columns']!r}")
     return BookText(data["title"].strip(), data["author"].strip(), data["landing"],
-                    data["subset_notice"].strip(), data["colab_mxnet_note"].strip())
+                    data["subset_notice"].strip(), data["colab_mxnet_note"].strip(),
+                    {key: data[key].strip() for key in LINES})

@@ -42,6 +42,9 @@ def language_config(lang: Language, root: Path = ROOT, max_examples: int | None 
     sphinx_config["language"] = lang.sphinx
     sphinx_config["book_language"] = lang.code
     sphinx_config["d2l_colab_mxnet_note"] = text.colab_mxnet_note
+    # MyST-NB's toggle of a `hide-input` cell (the widget cells' code on the page)
+    sphinx_config["nb_code_prompt_show"] = text.line("code_prompt_show")
+    sphinx_config["nb_code_prompt_hide"] = text.line("code_prompt_hide")
     if max_examples is not None:
         sphinx_config["d2l_max_examples"] = max_examples
         sphinx_config["d2l_subset_notice"] = text.notice(max_examples)

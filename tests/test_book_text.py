@@ -13,6 +13,14 @@ GOOD = """title: "Buch: Abschnitt"
 author: "Die Autoren (CC BY-SA 4.0)"
 subset_notice: "Schnell: {n} Beispiele"
 colab_mxnet_note: "MXNet auf Colab"
+code_prompt_show: "Code zeigen"
+code_prompt_hide: "Code verbergen"
+spread_table: "Mit {seeds} Seeds wiederholt ({date}):"
+spread_columns: "Lauf | Testgenauigkeit | Lücke"
+spread_band: "Band: Spanne über {seeds} Seeds."
+spread_differ: "Mit {framework} schwankt sie um {sd}."
+spread_stale: "Gemessen am {date} für anderen Code."
+spread_quick: "Schnell: ohne Streuung."
 landing: |
   Text mit [Link](https://d2l.ai).
 
@@ -33,6 +41,8 @@ def test_reads_title_author_and_landing(tmp_path: Path) -> None:
     text = read_book_text("xx", tmp_path)
     assert (text.title, text.author) == ("Buch: Abschnitt", "Die Autoren (CC BY-SA 4.0)")
     assert text.notice(100) == "Schnell: 100 Beispiele"
+    assert text.line("spread_differ", framework="MXNet", sd=0.01) == (
+        "Mit MXNet schwankt sie um 0.01.")
     assert text.index_md() == (
         "# Buch: Abschnitt\n\nText mit [Link](https://d2l.ai).\n\n```{language-list}\n```\n")
 
@@ -41,13 +51,16 @@ def test_reads_title_author_and_landing(tmp_path: Path) -> None:
     (None, "missing"),
     ('title: "Buch\nauthor: x\n', "not valid YAML"),
     ("- a list\n",
-     "needs exactly the keys title, author, landing, subset_notice, colab_mxnet_note"),
+     "needs exactly the keys title, author, landing, subset_notice, colab_mxnet_note, "
+     "code_prompt_show"),
     (GOOD.replace('author: "Die Autoren (CC BY-SA 4.0)"\n', ""), "needs exactly the keys"),
     (GOOD + "subtitle: x\n", "needs exactly the keys"),
     (GOOD.replace('"Buch: Abschnitt"', '""'), "`title` must be non-empty text"),
     (GOOD.replace('"Buch: Abschnitt"', "3"), "`title` must be non-empty text"),
     (GOOD.replace('"Buch: Abschnitt"', '"Buch\\nAbschnitt"'), "`title` must be one line"),
     (GOOD.replace("{n} Beispiele", "hundert Beispiele"), "must contain {n} once"),
+    (GOOD.replace("um {sd}", "um {sd} ({sd})"), "`spread_differ` must contain {sd} once"),
+    (GOOD.replace("Lauf | ", "Lauf, "), "`spread_columns` must name three columns"),
 ])
 def test_a_broken_book_text_is_refused_by_name(tmp_path: Path, text: str | None,
                                                says: str) -> None:
