@@ -35,7 +35,17 @@ from rich.console import Console
 
 from d2l_compat._fashion_mnist import FashionMNISTError, load_raw
 
-from . import execute, landing, notebooks, options, pages, render, results
+from . import (
+    execute,
+    landing,
+    notebooks,
+    options,
+    pages,
+    render,
+    results,
+    spread,
+    spread_view,
+)
 from .claims import ClaimError
 from .config import ROOT
 from .kernel_env import kernel_env
@@ -103,6 +113,31 @@ def _report(timings: dict[str, tuple[bool, float]],
         print(f"  {fw}: " + (f"executed in {seconds:.0f} s" if ran else "cache hit"))
     print("\nresults (the table at the end of the chapter):")
     print(results.format_table(by_framework))
+
+
+def _report_spread(spread_: spread_view.Spread | None,
+                   by_framework: dict[str, results.Histories], claims: list,
+                   capped: bool) -> None:
+    """The seed spread's part of the summary: staleness, seed 0 against this build's runs,
+    and every claim checked on every seed."""
+    if spread_ is None:
+        print(f"seed spread: none ({spread.DEFAULT_OUT.relative_to(ROOT)} is missing); "
+              "the pages show no spread. Measure it with `python -m bookbuild.spread`.")
+        return
+    if capped:
+        print("seed spread: not shown on this quick build's pages (it is of full-data runs)")
+    for reason in spread_.stale:
+        print(f"WARNING: the seed spread is stale: {reason}. Every page says so; measure it "
+              "again with `python -m bookbuild.spread`.")
+    if not capped and not spread_.stale:
+        differences = spread_view.seed_zero_differences(spread_, by_framework)
+        for problem in differences:
+            print(f"WARNING: {problem} (the spread was measured on another machine or "
+                  "with other thread settings?)")
+        if not differences:
+            print("seed spread: seed 0 of every framework equals this build's runs exactly")
+    print("claims of the text on every seed of the spread (holds on k of n seeds):")
+    print(spread_view.format_claims_table(spread_view.claims_by_seed(claims, spread_)))
 
 
 @dataclass
@@ -273,20 +308,32 @@ def _build(args: argparse.Namespace, langs: list, cap: int | None, jobs: int,
                   f"stay cached in {cache_path}):\n  " + "\n  ".join(problems),
                   file=sys.stderr)
             return 1
+        english = ROOT / "chapters" / "en" / "scheduler.md"
+        spread_ = spread_view.load(
+            spread.DEFAULT_OUT,
+            {fw: nbformat.reads(expected[notebooks.notebook_path(english, fw)], as_version=4)
+             for fw in FRAMEWORK_TAGS},
+            spread.compat_hash(ROOT))
         page_files = {}
         for source in sources:
             by_fw = {fw: merged[notebooks.notebook_path(source, fw)] for fw in FRAMEWORK_TAGS}
             page = pages.page_notebook(source, notebooks.read_source(source), by_fw)
+            spread_view.decorate(page, landing.read_book_text(source.parent.name, ROOT),
+                                 spread_, by_framework, capped=cap is not None)
             page_files[source.parent.name] = pages.write_page(
                 pages.page_path(source, build_dir / "pages", ROOT), page)
+        results_file = spread_view.write_explorer_data(
+            build_dir / "pages" / "results.json",
+            spread_view.explorer_data(by_framework, spread_, capped=cap is not None))
     except (execute.ExecutionError, execute.CacheError, pages.PageError,
-            results.ResultsError) as error:
+            results.ResultsError, spread.SpreadError) as error:
         print(f"bookbuild: {error}", file=sys.stderr)
         return 1
     executed_at = time.perf_counter()
     for lang in langs:
         try:
-            render.render(lang, page_files[lang.code], build_dir, ROOT, cap)
+            render.render(lang, page_files[lang.code], build_dir, ROOT, cap,
+                          results_file=results_file)
         except subprocess.CalledProcessError:
             source = ROOT / "chapters" / lang.code / "scheduler.md"
             print(f"\nbookbuild: Jupyter Book could not render the {lang.code} book without "
@@ -311,6 +358,7 @@ def _build(args: argparse.Namespace, langs: list, cap: int | None, jobs: int,
     else:
         print(f"checked: no diverged run. QUICK BUILD on a {cap}-example subset: the "
               "claims of the text were not checked and every page says so.")
+    _report_spread(spread_, by_framework, claims, cap is not None)
     print(f"book: {build_dir / 'html' / 'index.html'}")
     return 0
 

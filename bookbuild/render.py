@@ -29,7 +29,8 @@ from .languages import Language
 BOOK_FILES = ("references.bib",)
 
 
-def language_config(lang: Language, root: Path = ROOT, max_examples: int | None = None) -> dict:
+def language_config(lang: Language, root: Path = ROOT, max_examples: int | None = None,
+                    results_file: Path | None = None) -> dict:
     """The `_config.yml` of `lang`'s book: the top-level one with that language's
     Sphinx `language`, title and author line.
 
@@ -45,6 +46,8 @@ def language_config(lang: Language, root: Path = ROOT, max_examples: int | None 
     # MyST-NB's toggle of a `hide-input` cell (the widget cells' code on the page)
     sphinx_config["nb_code_prompt_show"] = text.line("code_prompt_show")
     sphinx_config["nb_code_prompt_hide"] = text.line("code_prompt_hide")
+    if results_file is not None:  # the results explorer's data (bookbuild.spread_view)
+        sphinx_config["d2l_results_file"] = str(results_file)
     if max_examples is not None:
         sphinx_config["d2l_max_examples"] = max_examples
         sphinx_config["d2l_subset_notice"] = text.notice(max_examples)
@@ -69,7 +72,7 @@ def language_toc(lang: Language, root: Path = ROOT) -> dict:
 
 def render(
     lang: Language, page: Path, build_dir: Path, root: Path = ROOT,
-    max_examples: int | None = None,
+    max_examples: int | None = None, results_file: Path | None = None,
 ) -> Path:
     """Build the HTML of `lang` from its page notebook `page` (a file under
     `build_dir`) with warnings as errors; returns its folder.
@@ -77,7 +80,7 @@ def render(
     Raises subprocess.CalledProcessError when Jupyter Book fails, and
     bookbuild.landing.BookTextError when the language's book.yml is unusable.
     """
-    config = language_config(lang, root, max_examples)
+    config = language_config(lang, root, max_examples, results_file)
     work = build_dir / "books" / lang.code
     src = work / "src"
     if src.exists():
