@@ -1,7 +1,7 @@
 """Local Sphinx extension of the book: framework tabs around executed cells,
 per-framework Colab buttons, the language switcher, the notice on every page of a
 build that trained on a subset of the data, MathJax served from the book itself, and
-the kernel-free schedule explorer.
+the kernel-free schedule and results explorers.
 
 Loaded by Jupyter Book through `sphinx: local_extensions: {sphinxext: ./}`.
 """
@@ -13,7 +13,15 @@ from pathlib import Path
 
 from sphinx.application import Sphinx
 
-from . import colab, console_fixes, framework_tabs, languages, mathjax, schedule_explorer
+from . import (
+    colab,
+    console_fixes,
+    framework_tabs,
+    languages,
+    mathjax,
+    results_explorer,
+    schedule_explorer,
+)
 
 STATIC = Path(__file__).parent / "static"
 
@@ -48,6 +56,7 @@ def setup(app: Sphinx) -> dict:
     mathjax.setup(app)
     console_fixes.setup(app)
     schedule_explorer.setup(app)
+    results_explorer.setup(app)
     app.connect("builder-inited", _add_static_path)
     app.add_css_file("book.css")
     app.add_js_file("language-switch.js", loading_method="defer")
