@@ -22,7 +22,7 @@ from .plain_markdown import plain_cells
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 # Directives that only a page of the book renders (sphinxext): a notebook would show
 # their markup as text, so generated notebooks leave them out.
-PAGE_ONLY_DIRECTIVES = ("schedule-explorer",)
+PAGE_ONLY_DIRECTIVES = ("schedule-explorer", "results-explorer")
 
 
 def chapter_sources(root: Path = ROOT) -> list[Path]:
