@@ -15,7 +15,11 @@ value per epoch). Comparisons:
 ``within: [a, b, tol]``    |a - b| <= tol
 ``not_above: [a, b, tol]`` a <= b + tol  ("a is not clearly higher than b")
 
-where a and b are numbers or quantities of one run, epochs counted from 1:
+and ``seeds: N`` (optional) when the sentence says how often the claim held: on N of
+the seeds of the measured spread (see :mod:`bookbuild.spread_view`). Without it the
+sentence states a fact, which must hold on every seed on every framework.
+
+a and b are numbers or quantities of one run, epochs counted from 1:
 
 ``[final, RUN, METRIC]``                METRIC after the last epoch
 ``[mean, RUN, METRIC, FIRST, LAST]``    mean of METRIC over epochs FIRST..LAST
@@ -52,6 +56,10 @@ class Claim:
     args: tuple[Any, ...]
     sentence: str  # the sentence the claim follows, for messages
     line: int  # 1-based line of the claim in its source
+    # None: stated as plain fact, so it must hold on every seed of the spread (and on the
+    # book's run); N: the sentence says it held on N of the spread's seeds, so it must
+    # hold on at least N seeds on every framework (the book's run may be one of the others)
+    seeds: int | None = None
 
 
 def _sentence_before(text: str, end: int) -> str:
@@ -96,8 +104,13 @@ def parse_claims(path: Path, runs: Sequence[str] | None = None) -> list[Claim]:
         if not isinstance(spec, dict) or "id" not in spec:
             raise ClaimError(f"{where}: a claim is a mapping with an id, got {spec!r}")
         ops = [op for op in OPS if op in spec]
-        if len(ops) != 1 or set(spec) - {"id", *ops}:
-            raise ClaimError(f"{where}: a claim has an id and exactly one of {', '.join(OPS)}")
+        if len(ops) != 1 or set(spec) - {"id", "seeds", *ops}:
+            raise ClaimError(f"{where}: a claim has an id, exactly one of {', '.join(OPS)} "
+                             "and optionally seeds")
+        seeds = spec.get("seeds")
+        if seeds is not None and not (isinstance(seeds, int) and seeds >= 1):
+            raise ClaimError(f"{where}: seeds is the number of seeds the sentence says the "
+                             f"claim held on (an integer >= 1), got {seeds!r}")
         op, args = ops[0], spec[ops[0]]
         arity = 2 if op == "less" else 3
         if not isinstance(args, list) or len(args) != arity:
@@ -109,7 +122,7 @@ def parse_claims(path: Path, runs: Sequence[str] | None = None) -> list[Claim]:
         if any(c.id == spec["id"] for c in claims):
             raise ClaimError(f"{where}: claim id {spec['id']!r} is used twice")
         claims.append(Claim(str(spec["id"]), op, tuple(args),
-                            _sentence_before(text, match.start()), line))
+                            _sentence_before(text, match.start()), line, seeds))
     return claims
 
 

@@ -156,6 +156,22 @@ def claims_by_seed(claims: Sequence[claims_mod.Claim], spread_: Spread
     return table
 
 
+def claim_problems(claims: Sequence[claims_mod.Claim], spread_: Spread) -> list[str]:
+    """Every claim the spread's seeds contradict: a plain one that fails on any seed, or
+    one that says it held on N seeds and holds on fewer on some framework."""
+    problems = []
+    for claim in claims:
+        for fw, (held, seeds) in claims_by_seed([claim], spread_)[claim.id].items():
+            needed = seeds if claim.seeds is None else claim.seeds
+            if held < needed:
+                said = "as a fact" if claim.seeds is None else f"on {claim.seeds} seeds"
+                problems.append(
+                    f"{fw}: claim {claim.id!r} (line {claim.line}) holds on {held} of "
+                    f"{seeds} seeds of the spread; its sentence says it holds {said}\n"
+                    f"    sentence: {claim.sentence}")
+    return problems
+
+
 def format_claims_table(table: Mapping[str, Mapping[str, tuple[int, int]]]) -> str:
     frameworks = [fw for fw in FRAMEWORK_TAGS if any(fw in row for row in table.values())]
     width = max([len("claim"), *map(len, table)])

@@ -231,3 +231,31 @@ def test_a_quick_build_shows_no_spread(tmp_path: Path) -> None:
     assert spread_view.explorer_data(built, sp, capped=True)["spread"] is None
     shown = spread_view.explorer_data(built, sp, capped=False)["spread"]
     assert shown["seeds"] == [0, 1] and set(shown["histories"]["pytorch"]) == {"0", "1"}
+
+
+def test_claims_say_how_often_they_hold_or_hold_on_every_seed(tmp_path: Path) -> None:
+    sp = loaded(tmp_path, {"pytorch": {0: 0.8, 1: 0.9, 2: 0.95}})
+    fact = claims_mod.Claim("fact", "less", (0.85, ["final", "cosine", "test_acc"]), "s", 7)
+    often = claims_mod.Claim("often", "less", (0.85, ["final", "cosine", "test_acc"]), "s", 8,
+                             seeds=2)
+    too_often = claims_mod.Claim("too-often", "less", (0.85, ["final", "cosine", "test_acc"]),
+                                 "s", 9, seeds=3)
+    problems = spread_view.claim_problems([fact, often, too_often], sp)
+    assert len(problems) == 2
+    assert problems[0].startswith("pytorch: claim 'fact' (line 7) holds on 2 of 3 seeds")
+    assert "says it holds as a fact" in problems[0]
+    assert "claim 'too-often' (line 9) holds on 2 of 3 seeds" in problems[1]
+    assert "says it holds on 3 seeds" in problems[1]
+
+
+@pytest.mark.parametrize(("seeds", "ok"), [("3", True), ("0", False), ("x", False)])
+def test_a_claim_may_say_on_how_many_seeds_it_holds(tmp_path: Path, seeds: str,
+                                                    ok: bool) -> None:
+    source = tmp_path / "chapter.md"
+    source.write_text("It held. <!-- claim: {id: c, seeds: " + seeds
+                      + ", less: [0.1, [final, cosine, test_acc]]} -->\n")
+    if ok:
+        assert claims_mod.parse_claims(source, list(RUNS))[0].seeds == 3
+    else:
+        with pytest.raises(claims_mod.ClaimError, match="seeds is the number of seeds"):
+            claims_mod.parse_claims(source, list(RUNS))
