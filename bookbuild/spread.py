@@ -358,12 +358,15 @@ def _measure(frameworks: list[str], seeds: list[int], jobs: int, cap: int | None
         }
         finished += 1
         write_spread(out, data)
+        display.progress.update(overall, completed=finished,
+                                description=f"seed spread: {finished} of {total} notebooks")
         display.finish(f"{fw} seed {seed}", outcome)
         err.print(f"{finished}/{total} done: {fw} seed {seed} "
                   f"({'executed' if outcome.executed else 'from the cache'} in "
                   f"{outcome.seconds:.0f} s; {time.perf_counter() - start:.0f} s so far)")
 
     cache_path = execute.cache_dir(build_dir, ROOT)
+    overall = display.progress.add_task(f"seed spread: 0 of {total} notebooks", total=total)
     if jobs_list:
         with display.progress:
             try:
