@@ -1,7 +1,9 @@
 """Run the chapter's own code in a kernel, as test_schedules.py does, for tests that
-need its schedulers and explorer cell but no training run: the English generated
+need its schedulers and widget cells but no training run: the English generated
 notebook of a framework up to its "Explore the Schedules" cell, with `train` replaced
-by a stub and the results table left out, followed by a probe cell of the test's."""
+by a stub that returns made-up histories of the real shape (so the results cell's
+widgets have runs to show) and the results table left out, followed by a probe cell
+of the test's."""
 
 from __future__ import annotations
 
@@ -17,8 +19,17 @@ from bookbuild.headless import headless_client
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "chapters" / "en" / "notebooks"
 EXPLORER_CELL = "def show_schedule("
-TRAIN_STUB = ("def train(*args, **kwargs):  # the explorer needs no training run\n"
-              "    return {}")
+# The ipywidgets Colab ships (the widget cells must run on it too)
+COLAB_IPYWIDGETS = "7.7.1"
+# Every call returns other numbers (one seeded generator): per-epoch lists under the
+# keys the chapter's `train` returns, as many as the run's epochs
+TRAIN_STUB = """\
+import random as _random
+_stub_rng = _random.Random(0)
+def train(net_fn, train_iter, test_iter, num_epochs, lr, scheduler=None, **kwargs):
+    # no training run: made-up histories for the widget cells
+    return {key: [_stub_rng.random() for _ in range(num_epochs)]
+            for key in ('lr', 'train_loss', 'train_acc', 'test_acc')}"""
 
 
 def chapter_notebook(framework: str, probe: str) -> nbformat.NotebookNode:

@@ -155,3 +155,18 @@ def new_page(browser: Browser, site: str) -> Iterator[Callable[..., Page]]:
 def page(new_page: Callable[..., Page]) -> Page:
     """One page shared by a module's tests (its storage persists between them)."""
     return new_page()
+
+
+@pytest.fixture(scope="session")
+def colab_ipywidgets(tmp_path_factory) -> Path:
+    """ipywidgets 7.7.1, the version Colab ships (and ipython_genutils, which it
+    imports), installed into a folder, to go first on a kernel's PYTHONPATH."""
+    from tests.chapter_code import COLAB_IPYWIDGETS
+
+    target = tmp_path_factory.mktemp(f"ipywidgets-{COLAB_IPYWIDGETS}")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target),
+         f"ipywidgets=={COLAB_IPYWIDGETS}", "ipython_genutils==0.2.0"],
+        check=True, capture_output=True, text=True, timeout=300,
+    )
+    return target

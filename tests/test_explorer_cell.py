@@ -15,18 +15,15 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from bookbuild.languages import FRAMEWORK_TAGS
-from tests.chapter_code import run_probe, scheduler_call
+from tests.chapter_code import COLAB_IPYWIDGETS, run_probe, scheduler_call
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-COLAB_IPYWIDGETS = "7.7.1"
 REL_TOL = 1e-12
 
 DEFAULTS = dict(schedule="square root", base_lr=0.2, final_lr=0.01, factor=0.5,
@@ -191,19 +188,6 @@ def installed_ipywidgets() -> str:
 def test_explorer_plots_the_schedulers(framework: str, fashion_mnist_dir: Path) -> None:
     report, cases, nb = run_explorer_probe(framework)
     check_report(report, cases, nb, installed_ipywidgets())
-
-
-@pytest.fixture(scope="module")
-def colab_ipywidgets(tmp_path_factory) -> Path:
-    """ipywidgets 7.7.1 (and ipython_genutils, which it imports) installed into a folder,
-    to go first on a kernel's PYTHONPATH."""
-    target = tmp_path_factory.mktemp("ipywidgets-7.7.1")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target),
-         f"ipywidgets=={COLAB_IPYWIDGETS}", "ipython_genutils==0.2.0"],
-        check=True, capture_output=True, text=True, timeout=300,
-    )
-    return target
 
 
 def test_explorer_runs_on_colabs_ipywidgets(colab_ipywidgets: Path,
