@@ -1,7 +1,8 @@
 """Local Sphinx extension of the book: framework tabs around executed cells,
 per-framework Colab buttons, the language switcher, the notice on every page of a
-build that trained on a subset of the data, MathJax served from the book itself, and
-the kernel-free schedule and results explorers.
+build that trained on a subset of the data, MathJax served from the book itself,
+the kernel-free schedule and results explorers, and the widget cells' code toggle named
+in the page's language.
 
 Loaded by Jupyter Book through `sphinx: local_extensions: {sphinxext: ./}`.
 """
@@ -14,6 +15,7 @@ from pathlib import Path
 from sphinx.application import Sphinx
 
 from . import (
+    code_toggle,
     colab,
     console_fixes,
     framework_tabs,
@@ -57,6 +59,7 @@ def setup(app: Sphinx) -> dict:
     console_fixes.setup(app)
     schedule_explorer.setup(app)
     results_explorer.setup(app)
+    code_toggle.setup(app)
     app.connect("builder-inited", _add_static_path)
     app.add_css_file("book.css")
     app.add_js_file("language-switch.js", loading_method="defer")
