@@ -248,6 +248,18 @@ def test_a_quick_build_says_so_everywhere(builds) -> None:
         assert notice.get_text().strip() == read_book_text(lang, ROOT).notice(int(cap))
 
 
+@pytest.mark.parametrize("lang", LANGUAGES, ids=lambda lang: lang.code)
+def test_a_quick_build_shows_no_full_data_spread(build, lang) -> None:
+    """Under each tab's results table, only the note (in the page's language) that the
+    full-data seed spread is not shown next to subset runs: no spread table, no bands."""
+    text = read_book_text(lang.code, ROOT)
+    _, soup = page(build[0], lang.code)
+    notes = [p for p in soup.find_all("p") if p.get_text().strip() == text.line("spread_quick")]
+    assert len(notes) == len(FRAMEWORKS), f"{lang.code}: {len(notes)} notes"
+    assert text.line("spread_columns").split("|")[1].strip() not in soup.get_text()
+    assert text.line("spread_band", seeds=5) not in soup.get_text()
+
+
 def test_concurrent_builds_each_publish_their_own_outputs(builds) -> None:
     (book_dir, book), (other_dir, other) = builds["book"], builds["other"]
     assert other.returncode == 0, other.stderr[-3000:]
