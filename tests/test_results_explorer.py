@@ -408,6 +408,8 @@ def shown_text(value: float | None, metric: str) -> str | float:
 def readout(page: Page, root: str = EXPLORER) -> dict:
     """What the explorer shows: the readout's head and per-run entries, the controls'
     state, the drawn lines' values, the drop markers and the band areas."""
+    # The script starts right after sphinx-design has set the tabs (DOMContentLoaded)
+    page.locator(f"{root} .d2l-results-readout-head").wait_for()
     return page.evaluate("""root => ({
       head: root.querySelector(".d2l-results-readout-head").textContent,
       runs: [...root.querySelectorAll(".d2l-results-readout li")].map(li => ({
