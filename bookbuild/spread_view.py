@@ -236,8 +236,8 @@ def decorate(page: nbformat.NotebookNode, text: BookText, spread_: Spread | None
         if capped:
             cell.outputs.append(_markdown_output(text.line("spread_quick") + "\n"))
             continue
-        if spread_ is None or fw not in spread_.by_framework:
-            continue
+        if spread_ is None or len(spread_.seeds(fw)) < 2:
+            continue  # one seed has no spread to show
         for output in cell.outputs:
             if FIGURE_MIME in output.get("data", {}):
                 output["data"][FIGURE_MIME] = figure_svg(built[fw], spread_, fw)

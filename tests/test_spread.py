@@ -259,3 +259,12 @@ def test_a_claim_may_say_on_how_many_seeds_it_holds(tmp_path: Path, seeds: str,
     else:
         with pytest.raises(claims_mod.ClaimError, match="seeds is the number of seeds"):
             claims_mod.parse_claims(source, list(RUNS))
+
+
+def test_a_single_seed_shows_no_spread(tmp_path: Path) -> None:
+    sp = loaded(tmp_path, {"pytorch": {0: 0.8}})
+    built = {"pytorch": {run: history(0.8, 0.85) for run in RUNS}}
+    page = spread_view.decorate(results_page(("pytorch",)), read_book_text("en", ROOT), sp,
+                                built, capped=False)
+    assert len(page.cells[0].outputs) == 2
+    assert page.cells[0].outputs[1]["data"]["image/svg+xml"] == "<svg/>"
