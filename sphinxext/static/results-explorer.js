@@ -212,17 +212,24 @@
       function (label) { return label.getAttribute("data-sync-group") === SYNC_GROUP; });
   }
 
-  function pageFramework() {
+  function checkedFramework() {
     const checked = document.querySelector(
       ".sd-tab-set > input:checked + label[data-sync-group='" + SYNC_GROUP + "']");
-    if (checked) return checked.getAttribute("data-sync-id");
+    return checked ? checked.getAttribute("data-sync-id") : null;
+  }
+
+  // What sphinx-design's ready() will choose: ?framework=, else the stored choice, else
+  // the tab checked in the markup. Once ready() has run, the checked tab says it all.
+  function pageFramework() {
     const fromUrl = new URLSearchParams(window.location.search).get(SYNC_GROUP);
     if (fromUrl) return fromUrl;
     try {
-      return window.localStorage.getItem(STORAGE_KEY);
+      const stored = window.localStorage.getItem(STORAGE_KEY);
+      if (stored) return stored;
     } catch (err) {
-      return null;
+      // no storage (blocked site data): the tabs alone
     }
+    return checkedFramework();
   }
 
   const explorers = [];
@@ -390,15 +397,23 @@
     });
     // sphinx-design opens the tab a URL fragment points into
     window.addEventListener("hashchange", function () {
-      window.setTimeout(function () { followFramework(pageFramework()); }, 0);
+      window.setTimeout(function () { followFramework(checkedFramework()); }, 0);
     });
+    // Draw now (a deferred script runs once the page is parsed) with the framework
+    // sphinx-design is about to choose, then follow the tabs it has set: its ready()
+    // runs on DOMContentLoaded, which may come after this script.
+    function afterTabs() {
+      window.setTimeout(function () { followFramework(checkedFramework()); }, 0);
+    }
+    if (document.readyState === "loading") {
+      document.addEventListener("DOMContentLoaded", afterTabs);
+    } else {
+      afterTabs();
+    }
   }
-  // After sphinx-design's own ready() (DOMContentLoaded) has applied ?framework= or the
-  // stored choice to the tabs
-  function later() { window.setTimeout(start, 0); }
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", later);
+    document.addEventListener("DOMContentLoaded", start);
   } else {
-    later();
+    start();
   }
 })();
