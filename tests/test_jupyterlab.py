@@ -2,13 +2,17 @@
 JupyterLab (the pinned one, on loopback, no token), driven by headless Chromium.
 
 "Run All Cells" runs the whole notebook on the suite's 100-example subset; then the test
-changes the "Explore the Schedules" widgets the way a reader does (picks "cosine" in the
-dropdown, drags the base_lr slider with the mouse) and checks what the page shows:
-after each change the explorer holds exactly one figure, a new one; the last one is
-pixel for pixel the figure of the chapter's `CosineScheduler` at the setting the sliders
-show, drawn by a cell added below; that cell shows only its own figure (nothing of the
-explorer's leaks into it); every control's label is shown in full; and no cell's output
-holds a traceback.
+changes the widgets of both widget cells the way a reader does and checks what the page
+shows. The results cell (after the results table): picks "learning rate" in its metric
+dropdown, clicks one run and Ctrl-clicks another in its run list. The "Explore the
+Schedules" cell: picks "cosine" in its dropdown, drags the base_lr slider with the
+mouse. After each change the widget holds exactly one figure, a new one; the last one
+is pixel for pixel the figure drawn by a cell added below (the chosen runs' learning
+rates from `histories`; the chapter's `CosineScheduler` at the setting the sliders
+show); that cell shows only its own figure (nothing of the widget's leaks into it);
+every control's label is shown in full; both widget cells show their code (their
+`hide-input` tag collapses it on the book's pages only); and no cell's output holds a
+traceback.
 """
 
 from __future__ import annotations
@@ -37,6 +41,11 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "chapters" / "en" / "notebooks"
 CONTROLS = ["schedule", "base_lr", "final_lr", "factor", "stop_factor_lr", "steps",
             "max_update", "warmup_steps", "num_epochs"]
+RESULTS_CONTROLS = ["metric", "runs"]
+# The runs the results cell's test picks (a click, then a Ctrl-click), and their colours
+# (their places among the chapter's runs: constant, square root, multi factor, cosine,
+# warmup)
+PICKED_RUNS = {"constant": "C0-", "cosine": "C3-"}
 RUN_ALL_SECONDS = 600
 REDRAW_SECONDS = 60
 
@@ -146,6 +155,61 @@ def _wait_all_ran(page: Page) -> None:
     pytest.fail(f"Run All did not finish in {RUN_ALL_SECONDS} s; prompts: {prompts}")
 
 
+def _widget(page: Page, first_label: str) -> Locator:
+    """The one `interact` box whose first control is labelled `first_label`."""
+    boxes = page.locator(".widget-interact").filter(
+        has=page.locator(".widget-label", has_text=first_label))
+    assert boxes.count() == 1, f"no single ipywidgets box with a control {first_label!r}"
+    return boxes.first
+
+
+def _check_labels(box: Locator, names: list[str]) -> None:
+    """The box shows the controls `names`, each label in full."""
+    box.scroll_into_view_if_needed()
+    shown = box.locator(".widget-label").evaluate_all(
+        "ls => ls.filter(l => l.offsetParent !== null).map(l => ({text: l.textContent,"
+        " cut: l.scrollWidth > l.clientWidth}))")
+    assert [s["text"] for s in shown] == names
+    assert not [s["text"] for s in shown if s["cut"]], f"labels cut off: {shown}"
+
+
+def _code_shown(box: Locator, marker: str) -> None:
+    """The code cell whose output holds the widget `box` shows its code, with `marker`
+    in it (no collapsed input)."""
+    cell = box.locator("xpath=ancestor::div[contains(concat(' ', @class, ' '), "
+                       "' jp-CodeCell ')]")
+    assert cell.count() == 1
+    assert cell.locator(".jp-InputPlaceholder").count() == 0, (
+        f"the code of the {marker!r} cell is collapsed")
+    editor = cell.locator(".jp-InputArea-editor")
+    editor.scroll_into_view_if_needed()
+    assert editor.is_visible(), f"the code of the {marker!r} cell is hidden"
+    # the editor draws the lines in view: wait for the marker's
+    deadline = time.monotonic() + 10
+    while marker not in editor.inner_text():
+        assert time.monotonic() < deadline, f"the {marker!r} cell does not show its code"
+        time.sleep(0.5)
+
+
+def _add_cell(page: Page, code: str, marker: str) -> Locator:
+    """Run `code` in a new cell at the end of the notebook; its one figure."""
+    page.locator(".jp-Cell").last.click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("b")
+    page.keyboard.press("Enter")
+    page.keyboard.insert_text(code)
+    page.keyboard.press("Shift+Enter")
+    reference_cell = page.locator(".jp-CodeCell").filter(has_text=marker)
+    reference_cell.locator(".jp-OutputArea img").first.wait_for(
+        timeout=REDRAW_SECONDS * 1000)
+    time.sleep(1)
+    figures = reference_cell.locator(".jp-OutputArea img")
+    assert figures.count() == 1, (
+        f"the cell added after the widgets shows {figures.count()} figures: the widgets' "
+        "figures leak into the next cell's output")
+    return figures.first
+
+
 def _png(image: Locator) -> Image.Image:
     """The pixels of a figure as the page draws it."""
     return Image.open(io.BytesIO(image.screenshot())).convert("RGB")
@@ -227,15 +291,37 @@ def test_explorer_redraws_in_jupyterlab(browser: Browser, jupyterlab: str,
         tracebacks = [o for o in outputs if "Traceback" in o]
         assert not tracebacks, f"a cell failed: {tracebacks[0][-2000:]}"
 
-        explorer = page.locator(".widget-interact")
-        assert explorer.count() == 1, "no single ipywidgets explorer in the notebook"
-        explorer.scroll_into_view_if_needed()
-        labels = explorer.locator(".widget-label")
-        shown = labels.evaluate_all(
-            "ls => ls.filter(l => l.offsetParent !== null).map(l => ({text: l.textContent,"
-            " cut: l.scrollWidth > l.clientWidth}))")
-        assert [s["text"] for s in shown] == CONTROLS
-        assert not [s["text"] for s in shown if s["cut"]], f"labels cut off: {shown}"
+        assert page.locator(".widget-interact").count() == 2, "not two widget cells"
+        _code_shown(_widget(page, "metric"), "def show_runs(")
+        _code_shown(_widget(page, "schedule"), "def show_schedule(")
+
+        # The results cell: the learning rate of two runs the reader picks
+        results = _widget(page, "metric")
+        _check_labels(results, RESULTS_CONTROLS)
+        first_results = _png(_one_figure(results))
+        results.locator(".widget-dropdown select").select_option("learning rate")
+        lr_all = _wait_new_figure(results, first_results)
+        runs = results.locator(".widget-select-multiple select")
+        first_run, second_run = PICKED_RUNS
+        runs.locator("option", has_text=first_run).click()
+        one_run = _wait_new_figure(results, lr_all)
+        runs.locator("option", has_text=second_run).click(modifiers=["ControlOrMeta"])
+        _wait_new_figure(results, one_run)
+        picked = runs.evaluate("s => [...s.selectedOptions].map(o => o.textContent)")
+        assert picked == list(PICKED_RUNS), f"the run list shows {picked} chosen"
+        code = (f"reference_runs = {list(PICKED_RUNS)!r}; "
+                "d2l.plot([list(range(1, len(histories[r]['lr']) + 1)) "
+                "for r in reference_runs], [histories[r]['lr'] for r in reference_runs], "
+                "xlabel='epoch', ylabel='learning rate', legend=reference_runs, "
+                f"fmts={list(PICKED_RUNS.values())!r}, figsize=(6, 3)); d2l.plt.show()")
+        reference = _pixels_of(page, _add_cell(page, code, "reference_runs"))
+        assert _same(_pixels_of(page, _one_figure(results)), reference), (
+            f"the results cell's figure is not the learning rate of {list(PICKED_RUNS)}")
+        _one_figure(results)
+
+        # The schedule explorer
+        explorer = _widget(page, "schedule")
+        _check_labels(explorer, CONTROLS)
 
         first = _png(_one_figure(explorer))
         page.screenshot(path=tmp_path / "before.png")
@@ -259,21 +345,7 @@ def test_explorer_redraws_in_jupyterlab(browser: Browser, jupyterlab: str,
                 f"d2l.plot(d2l.arange({readouts['num_epochs']}), reference_lrs, "
                 "xlabel='epoch', "
                 "ylabel='learning rate'); d2l.plt.show()")
-        page.locator(".jp-Cell").last.click()
-        page.keyboard.press("Escape")
-        page.keyboard.press("b")
-        page.keyboard.press("Enter")
-        page.keyboard.insert_text(code)
-        page.keyboard.press("Shift+Enter")
-        reference_cell = page.locator(".jp-CodeCell").filter(has_text="reference_lrs")
-        reference_cell.locator(".jp-OutputArea img").first.wait_for(
-            timeout=REDRAW_SECONDS * 1000)
-        time.sleep(1)
-        figures = reference_cell.locator(".jp-OutputArea img")
-        assert figures.count() == 1, (
-            f"the cell after the explorer shows {figures.count()} figures: the explorer's "
-            "figures leak into the next cell's output")
-        reference = _pixels_of(page, figures.first)
+        reference = _pixels_of(page, _add_cell(page, code, "reference_lrs"))
         assert _same(_pixels_of(page, _one_figure(explorer)), reference), (
             f"the explorer's figure is not CosineScheduler's at base_lr={value} "
             f"({json.dumps(readouts)})")
