@@ -78,7 +78,7 @@ FRAMEWORK_LABELS = dict(FRAMEWORKS)
 
 
 class ResultsDataError(ValueError):
-    """The results file breaks the data contract (see `read_results`)."""
+    """The results file breaks the data contract (see `check_results`)."""
 
 
 Series = list[float | None]
