@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+from markdown_it import MarkdownIt
 
 from d2l_compat._results import plot_histories
 
@@ -217,9 +218,12 @@ def figure_svg(histories: Histories, spread_: Spread, framework: str) -> str:
     return buffer.getvalue()
 
 
-def _markdown_output(markdown: str) -> nbformat.NotebookNode:
-    return nbformat.v4.new_output("display_data", data={"text/markdown": markdown,
-                                                        "text/plain": markdown})
+def _html_output(markdown: str, css_class: str) -> nbformat.NotebookNode:
+    """An output showing `markdown` as HTML in a block of class `css_class` (raw HTML is
+    what MyST-NB passes through unchanged, so the page and its tests can find it)."""
+    body = MarkdownIt("commonmark").enable("table").render(markdown)
+    return nbformat.v4.new_output("display_data", data={
+        "text/html": f'<div class="{css_class}">\n{body}</div>\n', "text/plain": markdown})
 
 
 def decorate(page: nbformat.NotebookNode, text: BookText, spread_: Spread | None,
@@ -234,14 +238,15 @@ def decorate(page: nbformat.NotebookNode, text: BookText, spread_: Spread | None
             continue
         fw = tab["framework"]
         if capped:
-            cell.outputs.append(_markdown_output(text.line("spread_quick") + "\n"))
+            cell.outputs.append(_html_output(text.line("spread_quick") + "\n",
+                                             "d2l-spread-quick"))
             continue
         if spread_ is None or len(spread_.seeds(fw)) < 2:
             continue  # one seed has no spread to show
         for output in cell.outputs:
             if FIGURE_MIME in output.get("data", {}):
                 output["data"][FIGURE_MIME] = figure_svg(built[fw], spread_, fw)
-        cell.outputs.append(_markdown_output(spread_markdown(text, spread_, fw)))
+        cell.outputs.append(_html_output(spread_markdown(text, spread_, fw), "d2l-spread"))
     return page
 
 

@@ -202,7 +202,9 @@ def test_each_tab_gets_its_spread_and_banded_figure(tmp_path: Path) -> None:
     for cell in page.cells:
         figure = cell.outputs[1]["data"]["image/svg+xml"]
         assert figure.startswith("<?xml") and figure.count("<path") > 10
-        text = cell.outputs[2]["data"]["text/markdown"]
+        text = cell.outputs[2]["data"]["text/plain"]
+        html = cell.outputs[2]["data"]["text/html"]
+        assert html.startswith('<div class="d2l-spread">') and html.count("<tr>") == 6
         assert "Each run repeated with 2 seeds" in text and "2026-12-02" in text
         assert "| cosine | 0.850 ± 0.071 | 0.050 ± 0.000 |" in text
         name = spread_view.FRAMEWORK_NAMES[cell.metadata["d2l_tabs"]["framework"]]
@@ -216,8 +218,9 @@ def test_a_stale_spread_says_so_in_the_readers_language(tmp_path: Path) -> None:
     built = {"pytorch": {run: history(0.8, 0.85) for run in RUNS}}
     page = spread_view.decorate(results_page(("pytorch",)), read_book_text("ko", ROOT), sp,
                                 built, capped=False)
-    text = page.cells[0].outputs[-1]["data"]["text/markdown"]
-    assert text.startswith("> 아래의 시드 간 편차는 2026-12-02에")
+    output = page.cells[0].outputs[-1]["data"]
+    assert output["text/plain"].startswith("> 아래의 시드 간 편차는 2026-12-02에")
+    assert "<blockquote>" in output["text/html"]
 
 
 def test_a_quick_build_shows_no_spread(tmp_path: Path) -> None:
@@ -227,7 +230,8 @@ def test_a_quick_build_shows_no_spread(tmp_path: Path) -> None:
                                 built, capped=True)
     outputs = page.cells[0].outputs
     assert outputs[1]["data"]["image/svg+xml"] == "<svg/>"
-    assert outputs[2]["data"]["text/markdown"].startswith("This quick build does not show")
+    assert outputs[2]["data"]["text/plain"].startswith("This quick build does not show")
+    assert outputs[2]["data"]["text/html"].startswith('<div class="d2l-spread-quick">')
     assert spread_view.explorer_data(built, sp, capped=True)["spread"] is None
     shown = spread_view.explorer_data(built, sp, capped=False)["spread"]
     assert shown["seeds"] == [0, 1] and set(shown["histories"]["pytorch"]) == {"0", "1"}
