@@ -1,4 +1,5 @@
-"""Process-wide set-up for every test path (tests/ and the nbval notebooks).
+"""Process-wide set-up for every test path (tests/ and the nbval notebooks): the
+suite's data subset, and the triton import below.
 
 PyPI's torch for Linux is the CUDA build (on Python 3.12, and on 3.11 away from the
 project machines' CPU wheel) and brings triton, whose compiler library crashes the process
@@ -8,6 +9,20 @@ process, so triton, when installed, is loaded before any of them.
 """
 
 import importlib.util
+import os
+from pathlib import Path
 
 if importlib.util.find_spec("triton") is not None:
     import triton  # noqa: F401
+
+
+def pytest_configure(config) -> None:
+    # Notebook runs in the suite (nbval, the schedule probes, the quick book build)
+    # train on a fixed, class-balanced 100-example subset so they finish in seconds;
+    # tests that need the full data unset it themselves. Here rather than in
+    # tests/conftest.py so that `pytest chapters/en/notebooks/x.ipynb` alone (nbval)
+    # does not train on all the data for half an hour.
+    os.environ.setdefault("D2L_MAX_EXAMPLES", "100")
+    # Notebook kernels run in the notebook's folder: make a relative data path absolute.
+    if os.environ.get("D2L_DATA_DIR"):
+        os.environ["D2L_DATA_DIR"] = str(Path(os.environ["D2L_DATA_DIR"]).resolve())

@@ -40,16 +40,6 @@ def fashion_mnist_dir() -> Path:
     return path
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    # Notebook runs in the suite (nbval, the schedule probes, the quick book build)
-    # train on a fixed, class-balanced 100-example subset so they finish in seconds;
-    # tests that need the full data unset it themselves.
-    os.environ.setdefault("D2L_MAX_EXAMPLES", "100")
-    # Notebook kernels run in the notebook's folder: make a relative data path absolute.
-    if os.environ.get("D2L_DATA_DIR"):
-        os.environ["D2L_DATA_DIR"] = str(Path(os.environ["D2L_DATA_DIR"]).resolve())
-
-
 ROOT = Path(__file__).resolve().parent.parent
 
 
