@@ -20,6 +20,8 @@ from sphinx.search import languages as search_languages
 
 from bookbuild.landing import read_book_text
 from bookbuild.languages import FRAMEWORKS, LANGUAGES
+from bookbuild.results import english_claims
+from bookbuild.runs import RUNS
 
 ROOT = Path(__file__).resolve().parent.parent
 # A word from each language's prose, as a reader would type it into the search box
@@ -280,3 +282,10 @@ def test_the_end_summary_reports_every_framework_and_the_results(build) -> None:
         assert re.search(rf"^  {fw}: (executed in \d+ s|cache hit)$", stdout, re.MULTILINE)
         for run in ("constant", "square root", "multi factor", "cosine", "warmup"):
             assert re.search(rf"^{fw} +{run} +\d\.\d{{3}}", stdout, re.MULTILINE), (fw, run)
+    # every claim of the text, checked on every seed of the committed spread
+    assert "seed spread: not shown on this quick build's pages" in stdout
+    for claim in english_claims(ROOT, list(RUNS)):
+        row = re.search(rf"^{claim.id} +(.*)$", stdout, re.MULTILINE)
+        assert row, claim.id
+        counts = re.findall(r"(\d+)/(\d+) seeds", row.group(1))
+        assert len(counts) == len(FRAMEWORKS) and all(k == n for k, n in counts), row.group(0)
