@@ -318,11 +318,13 @@ def _build(args: argparse.Namespace, langs: list, cap: int | None, jobs: int,
                   file=sys.stderr)
             return 1
         page_files = {}
+        figures: dict[str, str] = {}  # the banded results figure per framework
         for source in sources:
             by_fw = {fw: merged[notebooks.notebook_path(source, fw)] for fw in FRAMEWORK_TAGS}
             page = pages.page_notebook(source, notebooks.read_source(source), by_fw)
             spread_view.decorate(page, landing.read_book_text(source.parent.name, ROOT),
-                                 spread_, by_framework, capped=cap is not None)
+                                 spread_, by_framework, capped=cap is not None,
+                                 figures=figures)
             page_files[source.parent.name] = pages.write_page(
                 pages.page_path(source, build_dir / "pages", ROOT), page)
         results_file = spread_view.write_explorer_data(

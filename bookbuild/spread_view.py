@@ -227,11 +227,14 @@ def _html_output(markdown: str, css_class: str) -> nbformat.NotebookNode:
 
 
 def decorate(page: nbformat.NotebookNode, text: BookText, spread_: Spread | None,
-             built: Mapping[str, Histories], capped: bool) -> nbformat.NotebookNode:
+             built: Mapping[str, Histories], capped: bool,
+             figures: dict[str, str] | None = None) -> nbformat.NotebookNode:
     """Add the spread under each tab's results table of the page notebook `page` (in
     place; returned): on a quick build only the note that it is not shown; otherwise,
     when there is a spread, the figure with seed bands and the table and sentences of
-    :func:`spread_markdown`."""
+    :func:`spread_markdown`. `figures` keeps each framework's figure once drawn, so the
+    languages share them (every language shows the same runs)."""
+    figures = {} if figures is None else figures
     for cell in page.cells:
         tab = cell.get("metadata", {}).get("d2l_tabs")
         if cell.cell_type != "code" or not tab or "show_results(" not in cell.source:
@@ -245,7 +248,9 @@ def decorate(page: nbformat.NotebookNode, text: BookText, spread_: Spread | None
             continue  # one seed has no spread to show
         for output in cell.outputs:
             if FIGURE_MIME in output.get("data", {}):
-                output["data"][FIGURE_MIME] = figure_svg(built[fw], spread_, fw)
+                if fw not in figures:
+                    figures[fw] = figure_svg(built[fw], spread_, fw)
+                output["data"][FIGURE_MIME] = figures[fw]
         cell.outputs.append(_html_output(spread_markdown(text, spread_, fw), "d2l-spread"))
     return page
 
