@@ -24,7 +24,7 @@ def max_examples(value: str, origin: str) -> int:
     ``D2L_MAX_EXAMPLES``) as an int.
 
     Raises OptionError unless `value` is a positive multiple of 10 (at least 10: one
-    example per class).
+    example per class) smaller than the 60000 training examples.
     """
     text = value.strip()
     if not (text.isascii() and text.isdigit()) or int(text) < EXAMPLES_PER_CLASS \
@@ -36,6 +36,16 @@ def max_examples(value: str, origin: str) -> int:
             "example per class), e.g. --max-examples 100 for a quick build of a few "
             "minutes; or leave both --max-examples and D2L_MAX_EXAMPLES unset for the "
             "full book."
+        )
+    train_size = _fashion_mnist.FILES["train_images"].count
+    if int(text) >= train_size:
+        shown = f"--max-examples {text}" if origin == "--max-examples" else f"{origin}={text!r}"
+        # A "subset" as large as the data would train on all of it while every page
+        # called itself a quick build and the claims went unchecked
+        raise OptionError(
+            f"{shown} is not a subset: Fashion-MNIST has {train_size} training examples. "
+            "Give fewer (e.g. --max-examples 100 for a quick build), or leave both "
+            "--max-examples and D2L_MAX_EXAMPLES unset to train on all of them."
         )
     return int(text)
 

@@ -67,6 +67,16 @@ def test_max_examples_accepts_multiples_of_ten() -> None:
             options.max_examples(bad, "--max-examples")
 
 
+@pytest.mark.parametrize("value", ["60000", "10000000"])
+def test_a_subset_as_large_as_the_data_is_refused(value: str) -> None:
+    with pytest.raises(options.OptionError) as error:
+        options.max_examples(value, "--max-examples")
+    message = str(error.value)
+    assert f"--max-examples {value} is not a subset" in message
+    assert "60000 training examples" in message and "unset" in message
+    assert options.max_examples("59990", "--max-examples") == 59990
+
+
 def test_unknown_language(tmp_path: Path) -> None:
     result = run(["--lang", "xx", "--build-dir", str(tmp_path / "b")])
     one_paragraph_error(result, "'xx'", "en, ko, id, tr, pt, zh")
