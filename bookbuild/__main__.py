@@ -331,7 +331,7 @@ def _build(args: argparse.Namespace, langs: list, cap: int | None, jobs: int,
             build_dir / "pages" / "results.json",
             spread_view.explorer_data(by_framework, spread_, capped=cap is not None))
     except (execute.ExecutionError, execute.CacheError, pages.PageError,
-            results.ResultsError, spread.SpreadError) as error:
+            results.ResultsError, spread.SpreadError, ClaimError) as error:
         print(f"bookbuild: {error}", file=sys.stderr)
         return 1
     executed_at = time.perf_counter()

@@ -127,7 +127,10 @@ def parse_claims(path: Path, runs: Sequence[str] | None = None) -> list[Claim]:
 
 
 def quantity(q: Any, histories: Mapping[str, Mapping[str, Sequence[float | None]]]) -> float:
-    """The value of quantity ``q`` on ``histories`` (NaN where a value is missing)."""
+    """The value of quantity ``q`` on ``histories`` (NaN where a value is missing).
+
+    Raises ClaimError when ``q`` names an epoch past the run's end.
+    """
     if not isinstance(q, list):
         return float(q)
 
@@ -141,6 +144,8 @@ def quantity(q: Any, histories: Mapping[str, Mapping[str, Sequence[float | None]
     if kind == "final":
         return values[-1]
     first, last = q[3], q[4]
+    if last > len(values):
+        raise ClaimError(f"{q} names epoch {last}, past the run's end ({len(values)} epochs)")
     if kind == "rise":
         return values[last - 1] - values[first - 1]
     if kind == "mean":
@@ -153,8 +158,15 @@ def quantity(q: Any, histories: Mapping[str, Mapping[str, Sequence[float | None]
 def check(
     claim: Claim, histories: Mapping[str, Mapping[str, Sequence[float | None]]]
 ) -> tuple[bool, str]:
-    """(holds, the numbers compared) of ``claim`` on one framework's histories."""
-    a, b = (quantity(q, histories) for q in claim.args[:2])
+    """(holds, the numbers compared) of ``claim`` on one framework's histories.
+
+    Raises ClaimError (naming the claim's line) when it names an epoch past the runs'
+    end.
+    """
+    try:
+        a, b = (quantity(q, histories) for q in claim.args[:2])
+    except ClaimError as error:
+        raise ClaimError(f"claim {claim.id!r} (line {claim.line}): {error}") from None
     if claim.op == "less":
         return a < b, f"{a:.4f} < {b:.4f}"
     tol = float(claim.args[2])

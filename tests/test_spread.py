@@ -272,3 +272,13 @@ def test_a_single_seed_shows_no_spread(tmp_path: Path) -> None:
                                 built, capped=False)
     assert len(page.cells[0].outputs) == 2
     assert page.cells[0].outputs[1]["data"]["image/svg+xml"] == "<svg/>"
+
+
+def test_a_claim_past_the_runs_end_names_its_line() -> None:
+    histories = {run: history(0.8, 0.85, epochs=30) for run in RUNS}
+    claim = claims_mod.Claim("late", "less", (["mean", "cosine", "test_acc", 20, 40], 1.0),
+                             "s", 12)
+    with pytest.raises(claims_mod.ClaimError) as error:
+        claims_mod.check(claim, histories)
+    assert str(error.value) == ("claim 'late' (line 12): ['mean', 'cosine', 'test_acc', 20, "
+                                "40] names epoch 40, past the run's end (30 epochs)")
