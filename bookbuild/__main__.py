@@ -45,6 +45,7 @@ from . import (
     results,
     spread,
     spread_view,
+    translations,
 )
 from .claims import ClaimError
 from .config import ROOT
@@ -235,6 +236,14 @@ def _build(args: argparse.Namespace, langs: list, cap: int | None, jobs: int,
     except (SourceError, landing.BookTextError) as error:
         print(f"bookbuild: {error}", file=sys.stderr)
         return 1
+    english = ROOT / "chapters" / "en" / "scheduler.md"
+    for lang in langs:  # the runs of every language are the English source's runs
+        source = ROOT / "chapters" / lang.code / "scheduler.md"
+        problems = [] if lang.code == "en" else translations.mirror_problems(source, english)
+        if problems:
+            print(f"bookbuild: {source} does not mirror {english}: " + "; ".join(problems)
+                  + ". Fix the translation; nothing was executed.", file=sys.stderr)
+            return 1
     stale = [p for p, text in expected.items()
              if not p.exists() or p.read_text(encoding="utf-8") != text]
     if stale:
@@ -302,7 +311,6 @@ def _build(args: argparse.Namespace, langs: list, cap: int | None, jobs: int,
         # in the chapter's tab order, whichever notebook finished first
         by_framework = {fw: by_framework[fw] for fw in FRAMEWORK_TAGS if fw in by_framework}
         problems = results.check_runs(by_framework, claims, capped=cap is not None)
-        english = ROOT / "chapters" / "en" / "scheduler.md"
         spread_ = spread_view.load(
             spread.DEFAULT_OUT,
             {fw: nbformat.reads(expected[notebooks.notebook_path(english, fw)], as_version=4)

@@ -11,17 +11,12 @@ from pathlib import Path
 
 import jupytext
 import pytest
-from markdown_it import MarkdownIt
-from mdit_py_plugins.colon_fence import colon_fence_plugin
-from mdit_py_plugins.dollarmath import dollarmath_plugin
-from mdit_py_plugins.front_matter import front_matter_plugin
-from mdit_py_plugins.myst_blocks import myst_block_plugin
-from mdit_py_plugins.myst_role import myst_role_plugin
 from myst_parser.parsers.directives import parse_directive_text
 
 from bookbuild.claims import CLAIM
 from bookbuild.landing import read_book_text
 from bookbuild.languages import LANGUAGES
+from bookbuild.translations import _parser, mirror_problems, outline
 from sphinxext.schedule_explorer import NAME as EXPLORER
 from sphinxext.schedule_explorer import OPTIONS as EXPLORER_OPTIONS
 from sphinxext.schedule_explorer import ScheduleExplorer
@@ -32,42 +27,6 @@ TRANSLATIONS = [lang.code for lang in LANGUAGES if lang.code != "en"]
 D2L_MARKUP = re.compile(
     r":label:|:numref:|:cite:`|:citet:|:begin_tab:|:end_tab:|#@tab|\{\.python \.input\}|TODO|<!--"
 )
-
-_parser = (
-    MarkdownIt("commonmark")
-    .use(front_matter_plugin)
-    .use(dollarmath_plugin)
-    .use(myst_role_plugin)
-    .use(myst_block_plugin)
-    .use(colon_fence_plugin)
-)
-
-
-def outline(path: Path) -> dict:
-    """What must agree across languages, read with markdown-it's MyST plugins."""
-    tokens = _parser.parse(path.read_text(encoding="utf-8"))
-    inline = [child for t in tokens if t.type == "inline" for child in t.children or []]
-    in_ordered, exercises = False, 0
-    for t in tokens:
-        if t.type == "ordered_list_open":
-            in_ordered = True
-        elif t.type == "ordered_list_close":
-            in_ordered = False
-        elif t.type == "list_item_open" and in_ordered and t.level == 1:
-            exercises += 1
-    return {
-        "headings": [t.tag for t in tokens if t.type == "heading_open"],
-        "labels": [t.content for t in tokens if t.type == "myst_target"],
-        "math_blocks": [t.content.strip() for t in tokens if t.type == "math_block"],
-        "inline_math": sorted(c.content for c in inline if c.type == "math_inline"),
-        "citations": [
-            (c.meta["name"], c.content) for c in inline if c.type == "myst_role"
-            and c.meta["name"].startswith("cite")
-        ],
-        "fences": [t.info for t in tokens if t.type in ("fence", "colon_fence")],
-        "exercises": exercises,
-    }
-
 
 @pytest.fixture(scope="module")
 def english() -> dict:
@@ -92,6 +51,7 @@ def test_translation_mirrors_english(code: str, english: dict) -> None:
     translated = outline(source)
     for key, value in english.items():
         assert translated[key] == value, f"{code}: {key} differs from English"
+    assert mirror_problems(source, CHAPTERS / "en" / "scheduler.md") == []
 
 
 @pytest.mark.parametrize("code", TRANSLATIONS)

@@ -118,7 +118,7 @@ def repo_copy(tmp_path: Path) -> Path:
     for name in ("bookbuild", "chapters"):
         shutil.copytree(ROOT / name, root / name,
                         ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("_config.yml", "_toc.yml"):
+    for name in ("_config.yml", "_toc.yml", "references.bib"):
         shutil.copy2(ROOT / name, root / name)
     return root
 
@@ -152,4 +152,35 @@ def test_a_broken_source_stops_before_any_notebook_is_written(
     assert last.startswith(f"bookbuild: {source}:{opening}: the code cell"), result.stderr
     assert "Traceback" not in result.stderr
     assert snapshot(root / "chapters") == before  # nothing written, nothing fixed up
+    assert not (build / "notebooks").exists() and not (build / "jupyter_cache").exists()
+
+
+@pytest.mark.parametrize("edit", ["code", "section"])
+def test_a_translation_that_does_not_mirror_english_stops_the_build(
+        tmp_path: Path, edit: str, fashion_mnist_dir: Path) -> None:
+    """A code cell changed in one language only (its page would show other runs than its
+    text), or a section left out, stops the build before any kernel starts."""
+    root = repo_copy(tmp_path)
+    source = root / "chapters" / "ko" / "scheduler.md"
+    text = source.read_text(encoding="utf-8")
+    if edit == "code":
+        changed = text.replace("lr, num_epochs = 0.2, 30", "lr, num_epochs = 0.5, 30", 1)
+    else:
+        start = text.index("\n### ")
+        changed = text[:start] + text[text.index("\n", start + 1):]
+    assert changed != text
+    source.write_text(changed, encoding="utf-8")
+    build = tmp_path / "build"
+    env = {k: v for k, v in os.environ.items() if k != "D2L_MAX_EXAMPLES"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bookbuild", "--max-examples", "100", "--build-dir",
+         str(build), "--lang", "ko"], cwd=root, env=env, capture_output=True, text=True,
+        timeout=120)
+    assert result.returncode == 1, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"bookbuild: {source} does not mirror "), last
+    said = ("code cell 5 (the English one starts 'lr, num_epochs = 0.2, 30') differs"
+            if edit == "code" else "its headings differ from the English source's")
+    assert said in last and last.endswith("nothing was executed.")
+    assert "Traceback" not in result.stderr
     assert not (build / "notebooks").exists() and not (build / "jupyter_cache").exists()
