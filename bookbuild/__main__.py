@@ -198,10 +198,14 @@ def _main(argv: list[str] | None, stopped_by: _Stop) -> int:
         if data_dir is not None:
             # Kernels run in the build folder: a relative path must not change meaning.
             os.environ["D2L_DATA_DIR"] = str(data_dir)
-            try:
-                load_raw()  # verifies the four files (about a second) before any kernel
-            except FashionMNISTError as error:
-                parser.error(str(error))
+        try:
+            # Verifies the four files (about a second) before any kernel; with
+            # D2L_DATA_DIR unset, those of d2l_compat's cache, downloading them once as
+            # the kernels would (so no network and no cache is one clear error here,
+            # not three kernels' tracebacks)
+            load_raw()
+        except FashionMNISTError as error:
+            parser.error(str(error))
         return _build(args, langs, cap, jobs, build_dir, err)
     except execute.Interrupted as stop:
         running = ", ".join(str(path) for path in stop.paths)

@@ -177,3 +177,22 @@ def test_default_jobs_is_every_notebook_at_once() -> None:
     assert options.jobs(None, 3) == 3
     assert options.jobs(None, 1) == 1
     assert options.jobs(" 4 ", 3) == 4
+
+
+def test_no_data_anywhere_is_one_error_before_any_kernel(tmp_path: Path) -> None:
+    """D2L_DATA_DIR unset, an empty cache and no way to download: the loader's own
+    message (what to do) before anything starts, not three kernels' tracebacks."""
+    if Path("/usr/share/datasets/fashion-mnist").exists():
+        pytest.skip("the Debian dataset package provides the data on this machine")
+    environ = {k: v for k, v in os.environ.items()
+               if k not in ("D2L_MAX_EXAMPLES", "D2L_DATA_DIR", "XDG_CACHE_HOME")}
+    environ["HOME"] = str(tmp_path / "home")
+    build = tmp_path / "build"
+    result = subprocess.run(
+        [sys.executable, "-m", "bookbuild", "--max-examples", "100", "--lang", "en",
+         "--build-dir", str(build)], cwd=ROOT, capture_output=True, text=True,
+        timeout=FAST, env=environ)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("python -m bookbuild: error: ")
+    assert "D2L_DATA_DIR" in result.stderr and "Traceback" not in result.stderr
+    assert not build.exists()
