@@ -10,7 +10,9 @@ source, never of a generated notebook):
 - every code fence is closed, and no code cell runs into the next cell's opening line;
 - the cell options parse, and a code cell's tags are known (a misspelt framework tag
   would otherwise put the cell on all three tabs);
-- every ``{ref}``, ``{numref}`` and ``{eq}`` target is a label of the same source.
+- every ``{ref}``, ``{numref}`` and ``{eq}`` target is a label of the same source;
+- the page-only directives (``{schedule-explorer}``, ``{results-explorer}``) have every
+  option they need and no unknown one.
 
 The notebook returned carries ``metadata["source_map"]``: for every cell, the source
 line it starts at, in the convention MyST-NB uses to report Sphinx warnings at source
@@ -144,6 +146,38 @@ def _tag_problems(nb: nbformat.NotebookNode) -> list[tuple[int, str]]:
     return problems
 
 
+def _directive_problems(text: str) -> list[tuple[int, str]]:
+    """The page-only directives (the kernel-free explorers) with an unknown or missing
+    option: found here, at the source's line, rather than by Sphinx after every
+    notebook has run, at a line of the page notebook."""
+    # Imported here: sphinxext imports bookbuild's vocabulary itself
+    from myst_parser.parsers.directives import parse_directive_text
+
+    from sphinxext import results_explorer, schedule_explorer
+
+    from .translations import _parser
+
+    directives = {
+        schedule_explorer.NAME: (schedule_explorer.ScheduleExplorer, schedule_explorer.OPTIONS),
+        results_explorer.NAME: (results_explorer.ResultsExplorer, results_explorer.OPTIONS),
+    }
+    problems = []
+    for token in _parser.parse(text):
+        name = token.info.strip().strip("{}") if token.type == "colon_fence" else ""
+        if name not in directives:
+            continue
+        directive, required = directives[name]
+        line = token.map[0] + 1
+        result = parse_directive_text(directive, "", token.content)
+        problems += [(line, f"{{{name}}}: {warning.msg}") for warning in result.warnings]
+        missing = [option for option in required if not result.options.get(option)]
+        if missing:
+            problems.append((line, f"{{{name}}} lacks the option(s) "
+                             f"{', '.join(':' + m + ':' for m in missing)}: every label of "
+                             "the explorer is an option, in the page's language"))
+    return problems
+
+
 def _markdown_starts(nb: nbformat.NotebookNode, lines: list[str]) -> None:
     """Point markdown cells' source_map entries at their first non-blank line (jupytext
     strips leading blank lines from a markdown cell but maps it where the text before
@@ -172,7 +206,7 @@ def read_source(path: Path) -> nbformat.NotebookNode:
     lines = text.splitlines()
     tokens = get_parser().enable("inline").parse(text + "\n")
     fences = _fence_problems(tokens, lines)
-    problems = fences + _role_problems(tokens, lines)
+    problems = fences + _role_problems(tokens, lines) + _directive_problems(text)
     if not fences:  # with a broken fence, the cells jupytext sees are not the source's
         try:
             mapped = myst_to_notebook(text, add_source_map=True)

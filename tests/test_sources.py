@@ -184,3 +184,23 @@ def test_a_translation_that_does_not_mirror_english_stops_the_build(
     assert said in last and last.endswith("nothing was executed.")
     assert "Traceback" not in result.stderr
     assert not (build / "notebooks").exists() and not (build / "jupyter_cache").exists()
+
+
+@pytest.mark.parametrize("name", ["schedule-explorer", "results-explorer"])
+def test_an_explorer_missing_an_option_is_named_at_its_source_line(tmp_path: Path,
+                                                                    name: str) -> None:
+    """Not after every notebook ran, at a line of the page notebook (issue 22, item 7)."""
+    def edit(lines):
+        lines = list(lines)
+        start = lines.index(f":::{{{name}}}")
+        del lines[start + 2]  # its second option
+        lines.insert(start + 1, ":bogus: x")
+        return lines
+
+    path, _ = edited(tmp_path, edit)
+    with pytest.raises(SourceError) as raised:
+        read_source(path)
+    message = str(raised.value)
+    line = path.read_text(encoding="utf-8").splitlines().index(f":::{{{name}}}") + 1
+    assert f"{path}:{line}: {{{name}}}: Unknown option keys: ['bogus']" in message
+    assert f"{path}:{line}: {{{name}}} lacks the option(s) :" in message
