@@ -115,7 +115,7 @@ def test_a_reference_to_a_missing_label(tmp_path: Path) -> None:
 def repo_copy(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
     # what the build reads before it executes anything (the rest is not needed to fail)
-    for name in ("bookbuild", "chapters"):
+    for name in ("bookbuild", "chapters", "sphinxext"):
         shutil.copytree(ROOT / name, root / name,
                         ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("_config.yml", "_toc.yml", "references.bib"):
