@@ -180,7 +180,7 @@ def _main(argv: list[str] | None, stopped_by: _Stop) -> int:
         cap = _max_examples(args)
         jobs = options.jobs(args.jobs, len(FRAMEWORK_TAGS))
         if not args.notebooks_only:
-            build_dir = options.build_dir(args.build_dir)
+            build_dir = options.build_dir(args.build_dir, ROOT)
             data_dir = options.data_dir(os.environ.get("D2L_DATA_DIR"))
     except ValueError as error:  # OptionError, or language()'s unknown code
         parser.error(str(error))

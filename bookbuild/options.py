@@ -84,13 +84,31 @@ def write_probe(directory: Path) -> OSError | None:
         return error
 
 
-def build_dir(path: Path) -> Path:
+# Top-level folders of the repository a build must never write into
+SOURCE_FOLDERS = ("chapters", "bookbuild", "sphinxext", "d2l_compat", "tests", "benchmarks",
+                  ".git", ".ci")
+
+
+def build_dir(path: Path, root: Path | None = None) -> Path:
     """The absolute build folder for `path` (``~`` expanded), not created.
 
-    Raises OptionError when `path` (or a parent of it) is not a folder, or the build
-    could not write there.
+    Raises OptionError when `path` (or a parent of it) is not a folder, the build could
+    not write there, or it is the source tree `root` itself, a folder holding it, or a
+    folder of its sources (the build would write its folders among the sources and
+    replace what is in them).
     """
     resolved = path.expanduser().resolve()
+    if root is not None:
+        root = root.resolve()
+        inside = resolved.relative_to(root).parts if resolved.is_relative_to(root) else None
+        if root.is_relative_to(resolved) or (inside and inside[0] in SOURCE_FOLDERS):
+            what = ("the source tree" if resolved == root else
+                    "a folder of the sources" if inside else "a folder holding the sources")
+            raise OptionError(
+                f"--build-dir {path}: that is {what} ({root}); the build writes and "
+                "replaces whole folders there. Name a "
+                "folder of its own, e.g. --build-dir _build (the default)."
+            )
     existing = resolved
     while not existing.exists():
         existing = existing.parent

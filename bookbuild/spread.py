@@ -259,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         if cap is not None and out == DEFAULT_OUT:
             raise ValueError("--max-examples needs --out: the book's spread file holds "
                              "full-data runs only")
-        build_dir = options.build_dir(args.build_dir)
+        build_dir = options.build_dir(args.build_dir, ROOT)
         data_dir = options.data_dir(os.environ.get("D2L_DATA_DIR"))
         existing = out.parent
         while not existing.exists():

@@ -196,3 +196,20 @@ def test_no_data_anywhere_is_one_error_before_any_kernel(tmp_path: Path) -> None
     assert result.stderr.startswith("python -m bookbuild: error: ")
     assert "D2L_DATA_DIR" in result.stderr and "Traceback" not in result.stderr
     assert not build.exists()
+
+
+@pytest.mark.parametrize("where", [".", "chapters/en", "..", "sphinxext/static"])
+def test_build_dir_among_the_sources_is_refused(tmp_path: Path, where: str) -> None:
+    """--build-dir . wrote ~31 MB of folders into the source root and replaced
+    whatever was in html/<lang> without a word (issue 22, item 10)."""
+    before = sorted(p.name for p in ROOT.iterdir())
+    result = run(["--build-dir", where])
+    what = "source tree" if where == "." else "sources"
+    one_paragraph_error(result, f"--build-dir {where}: that is ", what, str(ROOT),
+                        "--build-dir _build")
+    assert sorted(p.name for p in ROOT.iterdir()) == before
+
+
+def test_build_dir_inside_the_repository_but_apart_is_fine() -> None:
+    assert options.build_dir(Path("_build"), ROOT) == ROOT / "_build"
+    assert options.build_dir(ROOT / "_other" / "x", ROOT) == ROOT / "_other" / "x"
