@@ -51,6 +51,7 @@ from .claims import ClaimError
 from .config import ROOT
 from .kernel_env import kernel_env
 from .languages import FRAMEWORK_TAGS, LANGUAGES, language
+from .lock import BuildFolderBusy, build_folder_lock
 from .progress import Display
 from .runs import RUNS
 from .sources import SourceError
@@ -206,7 +207,12 @@ def _main(argv: list[str] | None, stopped_by: _Stop) -> int:
             load_raw()
         except FashionMNISTError as error:
             parser.error(str(error))
-        return _build(args, langs, cap, jobs, build_dir, err)
+        try:
+            with build_folder_lock(build_dir):
+                return _build(args, langs, cap, jobs, build_dir, err)
+        except BuildFolderBusy as error:
+            print(f"bookbuild: {error}", file=sys.stderr)
+            return 1
     except execute.Interrupted as stop:
         running = ", ".join(str(path) for path in stop.paths)
         print(f"\nbookbuild: interrupted ({stopped_by.name}) while executing {running}; "

@@ -45,6 +45,7 @@ from . import execute, notebooks, options, results
 from .config import ROOT
 from .kernel_env import THREAD_VARIABLES, kernel_env
 from .languages import FRAMEWORK_TAGS
+from .lock import BuildFolderBusy, build_folder_lock
 from .progress import Display
 from .runs import RUNS
 
@@ -282,8 +283,9 @@ def main(argv: list[str] | None = None) -> int:
     threads = build_threads()
     os.environ.update({k: v for k, v in threads.items() if v})
     try:
-        return _measure(frameworks, seeds, jobs, cap, out, build_dir, threads, err)
-    except SpreadError as error:
+        with build_folder_lock(build_dir):
+            return _measure(frameworks, seeds, jobs, cap, out, build_dir, threads, err)
+    except (SpreadError, BuildFolderBusy) as error:
         print(f"bookbuild.spread: {error}", file=sys.stderr)
         return 1
     except execute.Interrupted as stop:

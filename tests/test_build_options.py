@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bookbuild import options
+from bookbuild.lock import build_folder_lock
 
 ROOT = Path(__file__).resolve().parent.parent
 # Well under what starting a kernel and executing a notebook takes
@@ -213,3 +214,31 @@ def test_build_dir_among_the_sources_is_refused(tmp_path: Path, where: str) -> N
 def test_build_dir_inside_the_repository_but_apart_is_fine() -> None:
     assert options.build_dir(Path("_build"), ROOT) == ROOT / "_build"
     assert options.build_dir(ROOT / "_other" / "x", ROOT) == ROOT / "_other" / "x"
+
+
+def test_a_second_build_in_a_busy_build_folder_stops_at_once(
+        tmp_path: Path, fashion_mnist_dir: Path) -> None:
+    """Two builds in one folder executed every notebook twice, or one deleted the
+    other's working folder under it (issue 22, item 1)."""
+    build = tmp_path / "b"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; "
+         "from bookbuild.lock import build_folder_lock\n"
+         f"with build_folder_lock(Path({str(build)!r})):\n"
+         "    print('locked', flush=True); time.sleep(60)"],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        result = run(["--build-dir", str(build), "--max-examples", "100"],
+                     {"D2L_DATA_DIR": str(fashion_mnist_dir)})
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.strip() == (
+            f"bookbuild: the build folder {build} is in use by process {holder.pid}: wait "
+            "for it to end (or stop it), or give another --build-dir.")
+        assert sorted(p.name for p in build.iterdir()) == [".bookbuild.lock"]
+    finally:
+        holder.kill()
+        holder.wait()
+    # the lock ends with its holder, however it ended
+    with build_folder_lock(build):
+        pass
