@@ -104,10 +104,28 @@ def render(
         check=True,
         cwd=src,
     )
-    target = build_dir / "html" / lang.code
+    return publish(work / "_build" / "html", build_dir / "html" / lang.code)
+
+
+def publish(html: Path, target: Path) -> Path:
+    """Copy the rendered book `html` to `target`, replacing what was there all at once:
+    the copy goes to a folder beside it first, so a build stopped or failing while it
+    copies (a full disk, SIGTERM) leaves the previous book whole, never a half-copied
+    one that the root page links into. Returns `target`."""
+    staging = target.with_name(f".{target.name}.new")
+    retired = target.with_name(f".{target.name}.old")
+    for leftover in (staging, retired):  # of a build stopped in between
+        if leftover.exists():
+            shutil.rmtree(leftover)
+    try:
+        shutil.copytree(html, staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     if target.exists():
-        shutil.rmtree(target)
-    shutil.copytree(work / "_build" / "html", target)
+        target.rename(retired)
+    staging.rename(target)
+    shutil.rmtree(retired, ignore_errors=True)
     return target
 
 
