@@ -34,7 +34,7 @@ from pathlib import Path
 import nbformat
 from jupyter_cache import get_cache
 from jupyter_cache.base import CacheBundleIn
-from nbclient.exceptions import CellExecutionError
+from nbclient.exceptions import CellExecutionError, DeadKernelError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bookbuild.headless import headless_client
@@ -386,6 +386,14 @@ def execute_all(
             if len(to_run) > 1:
                 LOGGER.warning("%s failed to execute; the other notebooks run to the end "
                                "(and are cached) before its error is shown", job.path.name)
+            return
+        if isinstance(result, DeadKernelError):
+            training = len(running.training)
+            where = (f"during training run {running.run + 1} of {training}"
+                     if running.run < training else "after its training runs")
+            errors.append(ExecutionError(
+                f"{job.path}: its kernel died {where} (killed, or out of memory?). The "
+                "notebooks that finished are cached: run the same command again to resume."))
             return
         if isinstance(result, BaseException):
             errors.append(result)  # type: ignore[arg-type]

@@ -219,3 +219,22 @@ def test_a_failing_notebook_does_not_lose_the_others(tmp_path: Path) -> None:
         execute.execute_all([bad, good], cache, parallel=2)
     hit, = execute.execute_all([good], cache)
     assert not hit.executed and hit.notebook.cells[0].outputs[0]["text"] == "42\n"
+
+
+def test_a_dead_kernel_is_named_with_its_run(tmp_path: Path) -> None:
+    """A kernel killed mid-run (kill -9, out of memory) ended the build in nbclient's
+    raw DeadKernelError traceback naming neither notebook nor run (issue 22, item 2)."""
+    cells = ["import os, signal\n"
+             "def train():\n    os.kill(os.getpid(), signal.SIGKILL)",
+             "histories = {}",
+             "histories['constant'] = train()"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    path = tmp_path / "scheduler_pytorch.ipynb"
+    nbformat.write(nb, str(path))
+    with pytest.raises(execute.ExecutionError) as error:
+        execute.execute(path, nb, tmp_path / "cache", timeout=120)
+    assert str(error.value) == (
+        f"{path}: its kernel died during training run 1 of 1 (killed, or out of memory?). "
+        "The notebooks that finished are cached: run the same command again to resume.")
