@@ -12,6 +12,7 @@ the measurement, and the build's summary warns.
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import math
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+from bs4 import BeautifulSoup
 from markdown_it import MarkdownIt
 
 from d2l_compat._results import plot_histories
@@ -190,22 +192,33 @@ def _pm(mean_sd: tuple[float, float]) -> str:
     return f"{mean_sd[0]:.3f} ± {mean_sd[1]:.3f}"
 
 
-def spread_markdown(text: BookText, spread_: Spread, framework: str) -> str:
-    """The Markdown under `framework`'s results table, in the language of `text`."""
+def spread_html(text: BookText, spread_: Spread, framework: str) -> str:
+    """The block under `framework`'s results table, in the language of `text`: the
+    band sentence (about the figure just above), the mean ± sd table with its caption,
+    and how much a reader's own run may differ."""
     seeds = len(spread_.seeds(framework))
-    columns = [c.strip() for c in text.line("spread_columns").split("|")]
+    columns = [html.escape(c.strip()) for c in text.line("spread_columns").split("|")]
     parts = []
     if spread_.stale:
-        parts.append(f"> {text.line('spread_stale', date=spread_.date)}")
-    parts.append(text.line("spread_table", seeds=seeds, date=spread_.date))
-    table = [f"| {' | '.join(columns)} |", "| :-- | --: | --: |"]
-    table += [f"| {run} | {_pm(acc)} | {_pm(gap)} |"
-              for run, acc, gap in run_stats(spread_, framework)]
-    parts.append("\n".join(table))
-    parts.append(text.line("spread_band", seeds=seeds))
-    parts.append(text.line("spread_differ", framework=FRAMEWORK_NAMES[framework],
-                           sd=f"{typical_sd(spread_, framework):.3f}"))
-    return "\n\n".join(parts) + "\n"
+        parts.append(f"<blockquote><p>{_inline(text.line('spread_stale', date=spread_.date))}"
+                     "</p></blockquote>")
+    parts.append(f"<p>{_inline(text.line('spread_band', seeds=seeds))}</p>")
+    rows = "".join(f'<tr><th scope="row">{html.escape(run)}</th><td>{_pm(acc)}</td>'
+                   f"<td>{_pm(gap)}</td></tr>"
+                   for run, acc, gap in run_stats(spread_, framework))
+    parts.append(
+        f"<table><caption>{_inline(text.line('spread_table', seeds=seeds, date=spread_.date))}"
+        "</caption><thead><tr>" + "".join(f'<th scope="col">{c}</th>' for c in columns)
+        + f"</tr></thead><tbody>{rows}</tbody></table>")
+    differ = text.line("spread_differ", framework=FRAMEWORK_NAMES[framework],
+                       sd=f"{typical_sd(spread_, framework):.3f}")
+    parts.append(f"<p>{_inline(differ)}</p>")
+    return "\n".join(parts) + "\n"
+
+
+def _inline(markdown: str) -> str:
+    """One line of book.yml text as HTML (its *emphasis* rendered)."""
+    return MarkdownIt("commonmark").renderInline(markdown)
 
 
 def figure_svg(histories: Histories, spread_: Spread, framework: str) -> str:
@@ -218,12 +231,12 @@ def figure_svg(histories: Histories, spread_: Spread, framework: str) -> str:
     return buffer.getvalue()
 
 
-def _html_output(markdown: str, css_class: str) -> nbformat.NotebookNode:
-    """An output showing `markdown` as HTML in a block of class `css_class` (raw HTML is
+def _html_output(body: str, css_class: str) -> nbformat.NotebookNode:
+    """An output showing the HTML `body` in a block of class `css_class` (raw HTML is
     what MyST-NB passes through unchanged, so the page and its tests can find it)."""
-    body = MarkdownIt("commonmark").enable("table").render(markdown)
+    plain = BeautifulSoup(body, "html.parser").get_text(" ", strip=True)
     return nbformat.v4.new_output("display_data", data={
-        "text/html": f'<div class="{css_class}">\n{body}</div>\n', "text/plain": markdown})
+        "text/html": f'<div class="{css_class}">\n{body}</div>\n', "text/plain": plain})
 
 
 def decorate(page: nbformat.NotebookNode, text: BookText, spread_: Spread | None,
@@ -241,7 +254,7 @@ def decorate(page: nbformat.NotebookNode, text: BookText, spread_: Spread | None
             continue
         fw = tab["framework"]
         if capped:
-            cell.outputs.append(_html_output(text.line("spread_quick") + "\n",
+            cell.outputs.append(_html_output(f"<p>{_inline(text.line('spread_quick'))}</p>",
                                              "d2l-spread-quick"))
             continue
         if spread_ is None or len(spread_.seeds(fw)) < 2:
@@ -251,7 +264,7 @@ def decorate(page: nbformat.NotebookNode, text: BookText, spread_: Spread | None
                 if fw not in figures:
                     figures[fw] = figure_svg(built[fw], spread_, fw)
                 output["data"][FIGURE_MIME] = figures[fw]
-        cell.outputs.append(_html_output(spread_markdown(text, spread_, fw), "d2l-spread"))
+        cell.outputs.append(_html_output(spread_html(text, spread_, fw), "d2l-spread"))
     return page
 
 

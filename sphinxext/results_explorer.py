@@ -319,8 +319,9 @@ def explorer_html(uid: str, labels: dict[str, str], data: dict) -> str:
         f'{esc["lr-drops"]}</p></figure>'
         f'<div class="d2l-results-row"><label for="{uid}-epoch">{esc["epoch"]}</label>'
         f'<input type="range" id="{uid}-epoch" name="epoch" min="1" max="{epochs}" '
-        f'step="1" value="{epochs}"><output for="{uid}-epoch">{epochs}</output></div>'
-        f'<div class="d2l-results-readout" aria-live="polite"></div>'
+        f'step="1" value="{epochs}"><output for="{uid}-epoch" aria-live="off">{epochs}'
+        f'</output></div>'
+        f'<div class="d2l-results-readout"></div>'
         f"</div>"
     )
 

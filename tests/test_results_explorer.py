@@ -209,7 +209,10 @@ def test_markup_labels_every_control_and_embeds_the_data() -> None:
     assert labels["chart"] in root.select_one(f"#{chart['aria-labelledby']}").get_text()
     epoch = root.select_one("input[name=epoch]")
     assert (epoch["min"], epoch["max"], epoch["value"]) == ("1", "4", "4")
-    assert root.select_one(".d2l-results-readout")["aria-live"] == "polite"
+    # not live: each slider step would announce every run's value (twice, with the
+    # <output>'s implicit status role)
+    assert not root.select_one(".d2l-results-readout").has_attr("aria-live")
+    assert root.select_one("output")["aria-live"] == "off"
 
 
 def test_markup_without_spread_disables_the_band_and_says_why() -> None:

@@ -206,7 +206,10 @@ def test_each_tab_gets_its_spread_and_banded_figure(tmp_path: Path) -> None:
         html = cell.outputs[2]["data"]["text/html"]
         assert html.startswith('<div class="d2l-spread">') and html.count("<tr>") == 6
         assert "Each run repeated with 2 seeds" in text and "2026-12-02" in text
-        assert "| cosine | 0.850 ± 0.071 | 0.050 ± 0.000 |" in text
+        assert "cosine 0.850 ± 0.071 0.050 ± 0.000" in text
+        assert ('<th scope="row">cosine</th><td>0.850 ± 0.071</td><td>0.050 ± 0.000</td>'
+                in html)
+        assert "<caption>Each run repeated with 2 seeds" in html
         name = spread_view.FRAMEWORK_NAMES[cell.metadata["d2l_tabs"]["framework"]]
         assert f"On {name}, the final test accuracy of a run varies" in text
         assert "about 0.071 (standard deviation)" in text
@@ -219,8 +222,9 @@ def test_a_stale_spread_says_so_in_the_readers_language(tmp_path: Path) -> None:
     page = spread_view.decorate(results_page(("pytorch",)), read_book_text("ko", ROOT), sp,
                                 built, capped=False)
     output = page.cells[0].outputs[-1]["data"]
-    assert output["text/plain"].startswith("> 아래의 시드 간 편차는 2026-12-02에")
-    assert "<blockquote>" in output["text/html"]
+    assert output["text/plain"].startswith("아래의 시드 간 편차는 2026-12-02에")
+    assert output["text/html"].startswith(
+        '<div class="d2l-spread">\n<blockquote><p>아래의 시드 간 편차는')
 
 
 def test_a_quick_build_shows_no_spread(tmp_path: Path) -> None:

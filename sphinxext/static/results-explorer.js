@@ -322,6 +322,9 @@
     if (Number(this.epoch.value) > epochs) this.epoch.value = String(epochs);
     const epoch = Number(this.epoch.value);
     this.epochOut.value = String(epoch);
+    // Read as "27 / 30" rather than a bare number; the readout below is not a live
+    // region (every slider step would announce every run), a reader goes to it
+    this.epoch.setAttribute("aria-valuetext", epoch + " / " + epochs);
 
     const runs = this.boxes.filter(function (box) { return box.checked; }).map(function (box) {
       const run = box.value;
