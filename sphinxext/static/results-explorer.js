@@ -405,8 +405,13 @@
     // Draw now (a deferred script runs once the page is parsed) with the framework
     // sphinx-design is about to choose, then follow the tabs it has set: its ready()
     // runs on DOMContentLoaded, which may come after this script.
+    // Its order against this script is not fixed (seen on a busy machine: the checked
+    // tab was still the markup's), so follow what it will choose, as the first drawing
+    // did; only a URL fragment, which opens the tab it points into, needs the tab read.
     function afterTabs() {
-      window.setTimeout(function () { followFramework(checkedFramework()); }, 0);
+      window.setTimeout(function () {
+        followFramework(window.location.hash ? checkedFramework() : pageFramework());
+      }, 0);
     }
     if (document.readyState === "loading") {
       document.addEventListener("DOMContentLoaded", afterTabs);
