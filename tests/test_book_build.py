@@ -288,4 +288,7 @@ def test_the_end_summary_reports_every_framework_and_the_results(build) -> None:
         row = re.search(rf"^{claim.id} +(.*)$", stdout, re.MULTILINE)
         assert row, claim.id
         counts = re.findall(r"(\d+)/(\d+) seeds", row.group(1))
-        assert len(counts) == len(FRAMEWORKS) and all(k == n for k, n in counts), row.group(0)
+        assert len(counts) == len(FRAMEWORKS), row.group(0)
+        # a fact on every seed; a sentence that says how often, at least that often
+        needed = [int(n) if claim.seeds is None else claim.seeds for _, n in counts]
+        assert all(int(k) >= m for (k, _), m in zip(counts, needed, strict=True)), row.group(0)
