@@ -33,8 +33,6 @@ from typing import NoReturn
 import nbformat
 from rich.console import Console
 
-from d2l_compat._fashion_mnist import FashionMNISTError, load_raw
-
 from . import (
     execute,
     landing,
@@ -196,16 +194,11 @@ def _main(argv: list[str] | None, stopped_by: _Stop) -> int:
         return 0
 
     try:
-        if data_dir is not None:
-            # Kernels run in the build folder: a relative path must not change meaning.
-            os.environ["D2L_DATA_DIR"] = str(data_dir)
         try:
-            # Verifies the four files (about a second) before any kernel; with
-            # D2L_DATA_DIR unset, those of d2l_compat's cache, downloading them once as
-            # the kernels would (so no network and no cache is one clear error here,
-            # not three kernels' tracebacks)
-            load_raw()
-        except FashionMNISTError as error:
+            # no network and no cache is one clear error here, not three kernels'
+            # tracebacks
+            options.use_data(data_dir)
+        except options.OptionError as error:
             parser.error(str(error))
         try:
             with build_folder_lock(build_dir):

@@ -7,6 +7,7 @@ build folder's write probe removes its file again).
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -89,6 +90,30 @@ SOURCE_FOLDERS = ("chapters", "bookbuild", "sphinxext", "d2l_compat", "tests", "
                   ".git", ".ci")
 
 
+def nearest_existing(path: Path) -> Path:
+    """`path` itself, or its nearest parent that exists (where a write probe can run
+    for a folder still to be created)."""
+    while not path.exists():
+        path = path.parent
+    return path
+
+
+def use_data(data_dir: Path | None) -> None:
+    """Point the kernels at `data_dir` (from :func:`data_dir`; None: d2l_compat's cache)
+    and verify the four files there before anything starts (about a second; with no
+    folder given, the cache's, downloaded once as the kernels would).
+
+    Raises OptionError with the loader's message (what to do) when they are unusable.
+    """
+    if data_dir is not None:
+        # Kernels run in the build folder: a relative path must not change meaning.
+        os.environ["D2L_DATA_DIR"] = str(data_dir)
+    try:
+        _fashion_mnist.load_raw()
+    except _fashion_mnist.FashionMNISTError as error:
+        raise OptionError(str(error)) from None
+
+
 def build_dir(path: Path, root: Path | None = None) -> Path:
     """The absolute build folder for `path` (``~`` expanded), not created.
 
@@ -109,9 +134,7 @@ def build_dir(path: Path, root: Path | None = None) -> Path:
                 "replaces whole folders there. Name a "
                 "folder of its own, e.g. --build-dir _build (the default)."
             )
-    existing = resolved
-    while not existing.exists():
-        existing = existing.parent
+    existing = nearest_existing(resolved)
     if not existing.is_dir():
         what = "is a file" if existing == resolved else f"lies inside the file {existing}"
         raise OptionError(

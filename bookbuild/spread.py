@@ -39,8 +39,6 @@ from typing import Any, NoReturn
 import nbformat
 from rich.console import Console
 
-from d2l_compat._fashion_mnist import FashionMNISTError, load_raw
-
 from . import execute, notebooks, options, results
 from .config import ROOT
 from .kernel_env import THREAD_VARIABLES, kernel_env
@@ -262,19 +260,11 @@ def main(argv: list[str] | None = None) -> int:
                              "full-data runs only")
         build_dir = options.build_dir(args.build_dir, ROOT)
         data_dir = options.data_dir(os.environ.get("D2L_DATA_DIR"))
-        existing = out.parent
-        while not existing.exists():
-            existing = existing.parent
-        probe = options.write_probe(existing)
+        probe = options.write_probe(options.nearest_existing(out.parent))
         if probe is not None:
             raise ValueError(f"--out {out}: its folder cannot be written ({probe})")
-    except ValueError as error:
-        parser.error(str(error))
-    if data_dir is not None:
-        os.environ["D2L_DATA_DIR"] = str(data_dir)
-    try:
-        load_raw()
-    except FashionMNISTError as error:
+        options.use_data(data_dir)
+    except ValueError as error:  # OptionError included
         parser.error(str(error))
     if cap is None:
         os.environ.pop("D2L_MAX_EXAMPLES", None)
