@@ -78,8 +78,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bookbuild.config import repository  # noqa: E402
-from bookbuild.languages import FRAMEWORK_TAGS  # noqa: E402
 from bookbuild.notebooks import notebook_path  # noqa: E402
+from bookbuild.vocabulary import FRAMEWORK_TAGS  # noqa: E402
 
 RUNTIMES = ("3.12", "3.13")
 DEFAULT_RUNS = ("pytorch@3.13", "tensorflow@3.13", "mxnet@3.12", "mxnet@3.13")

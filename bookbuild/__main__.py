@@ -48,11 +48,10 @@ from . import (
 from .claims import ClaimError
 from .config import ROOT
 from .kernel_env import kernel_env
-from .languages import FRAMEWORK_TAGS, LANGUAGES, language
 from .lock import BuildFolderBusy, build_folder_lock
 from .progress import Display
-from .runs import RUNS
 from .sources import SourceError
+from .vocabulary import FRAMEWORK_TAGS, LANGUAGES, RUNS, language
 
 
 class _Parser(argparse.ArgumentParser):

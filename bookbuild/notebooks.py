@@ -16,8 +16,8 @@ import nbformat
 
 from . import sources
 from .config import ROOT, repository
-from .languages import COLAB_EXTRA, FRAMEWORK_TAGS, language
 from .plain_markdown import plain_cells
+from .vocabulary import COLAB_EXTRA, FRAMEWORK_TAGS, language
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 # Directives that only a page of the book renders (sphinxext): a notebook would show

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import nbformat
 
-from .languages import FRAMEWORK_TAGS
 from .notebooks import KERNELSPEC, cell_frameworks
+from .vocabulary import FRAMEWORK_TAGS
 
 
 class PageError(RuntimeError):

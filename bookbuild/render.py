@@ -22,7 +22,7 @@ import yaml
 
 from .config import ROOT, book_config
 from .landing import read_book_text
-from .languages import Language
+from .vocabulary import Language
 
 # Files of the repository a language's book needs besides its page notebook and the
 # landing page (written from the language's book.yml).

@@ -18,10 +18,9 @@ import nbformat
 from d2l_compat._results import METADATA_KEY, summary_rows
 
 from . import claims as claims_mod
+from .vocabulary import CHANCE_LEVEL
 
 Histories = dict[str, dict[str, list[float | None]]]
-# Ten classes: a run whose final test accuracy is this low learned nothing.
-CHANCE_LEVEL = 0.2
 
 
 class ResultsError(RuntimeError):

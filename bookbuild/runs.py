@@ -1,4 +1,3 @@
-"""The chapter's five training runs, by the names its code gives them
-(``histories['<name>'] = train(...)``), in the order the chapter trains them."""
+"""Moved to :mod:`bookbuild.vocabulary`; kept while callers move."""
 
-RUNS = ("constant", "square root", "multi factor", "cosine", "warmup")
+from .vocabulary import RUNS  # noqa: F401

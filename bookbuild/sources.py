@@ -28,7 +28,7 @@ import jupytext
 import nbformat
 from jupytext.myst import MystMetadataParsingError, get_parser, myst_to_notebook
 
-from .languages import FRAMEWORK_TAGS
+from .vocabulary import FRAMEWORK_TAGS
 
 CODE_DIRECTIVE = "{code-cell}"
 # Cell tags the book's tools understand besides the frameworks: nbval's (the tests run

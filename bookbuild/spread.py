@@ -42,19 +42,12 @@ from rich.console import Console
 from . import execute, notebooks, options, results
 from .config import ROOT
 from .kernel_env import THREAD_VARIABLES, kernel_env
-from .languages import FRAMEWORK_TAGS
 from .lock import BuildFolderBusy, build_folder_lock
 from .progress import Display
-from .runs import RUNS
+from .vocabulary import FRAMEWORK_DISTS, FRAMEWORK_TAGS, RUNS
 
 DEFAULT_OUT = ROOT / "chapters" / "results" / "seed_spread.json"
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
-# The distributions whose versions each framework's numbers depend on.
-FRAMEWORK_DISTS = {
-    "mxnet": ("mxnet", "numpy"),
-    "pytorch": ("torch", "numpy"),
-    "tensorflow": ("tensorflow_cpu", "tensorflow", "keras", "numpy"),
-}
 FORMAT = 1
 
 

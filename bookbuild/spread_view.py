@@ -31,8 +31,7 @@ from d2l_compat._results import plot_histories
 from . import claims as claims_mod
 from . import spread
 from .landing import BookText
-from .languages import FRAMEWORK_TAGS
-from .runs import RUNS
+from .vocabulary import FRAMEWORK_TAGS, RUNS
 
 Histories = Mapping[str, Mapping[str, Sequence[float | None]]]
 FRAMEWORK_NAMES = {"mxnet": "MXNet", "pytorch": "PyTorch", "tensorflow": "TensorFlow"}

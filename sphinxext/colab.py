@@ -15,7 +15,7 @@ from docutils import nodes
 from sphinx.application import Sphinx
 
 from bookbuild.config import repository
-from bookbuild.languages import FRAMEWORKS
+from bookbuild.vocabulary import FRAMEWORKS
 
 COLAB = "https://colab.research.google.com/github/"
 GITHUB = "https://github.com/"

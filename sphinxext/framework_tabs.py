@@ -16,7 +16,7 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx_design.shared import create_component
 
-from bookbuild.languages import FRAMEWORKS
+from bookbuild.vocabulary import FRAMEWORKS
 
 SYNC_GROUP = "framework"
 LOGGER = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
-from bookbuild.languages import LANGUAGES, language
+from bookbuild.vocabulary import LANGUAGES, language
 
 # Templates overriding the theme's: the footer shows each book's author line as written
 TEMPLATES = Path(__file__).parent / "templates"

@@ -37,8 +37,7 @@ from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
-from bookbuild.languages import FRAMEWORKS
-from bookbuild.runs import RUNS
+from bookbuild.vocabulary import FRAMEWORKS, RUNS
 
 NAME = "results-explorer"
 CONFIG = "d2l_results_file"
