@@ -1,5 +1,9 @@
-"""Pieces the training-speed benchmarks share (``loader_overhead.py``, ``train_speed.py``).
+"""Pieces the benchmarks share (``loader_overhead.py``, ``seed_spread.py``, ``train_speed.py``).
 
+* the repository on ``sys.path``, so the benchmarks import the book's vocabulary
+  (``bookbuild.vocabulary``: frameworks, runs, environment names) and ``d2l_compat``;
+* the chapter's generated notebooks: where each framework's is, and its code cells as
+  plain Python (the Colab install cell and IPython magics left out);
 * the setting every benchmark trains with: the chapter's LeNet, SGD, batch 256, lr 0.3;
 * compute-only epochs: forward + backward + SGD step over batches already in memory,
   one closure per framework, so that every benchmark measures "compute only" the same way;
@@ -24,7 +28,50 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bookbuild.vocabulary import CHAPTER, MAX_EXAMPLES_ENV, SOURCE_LANGUAGE  # noqa: E402
+
 BATCH_SIZE, LR = 256, 0.3
+
+
+# ------------------------------------------------------------ the chapter's notebooks
+
+
+def notebook_path(framework: str, lang: str = SOURCE_LANGUAGE) -> Path:
+    """The generated notebook of `framework` in language `lang` (where
+    ``bookbuild.notebooks.notebook_path`` puts it; not imported, since that module pulls
+    jupytext and Sphinx into every worker)."""
+    return REPO / "chapters" / lang / "notebooks" / f"{CHAPTER}_{framework}.ipynb"
+
+
+def code_cells(notebook: dict[str, Any]) -> list[str]:
+    """Sources of the notebook's code cells, without the leading Colab install cell."""
+    sources = []
+    for cell in notebook.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        sources.append("".join(source) if isinstance(source, list) else source)
+    # The generated notebooks open with a cell that pip-installs d2l_compat on Colab only;
+    # it is no part of the chapter's computation.
+    if sources and "google.colab" in sources[0]:
+        sources = sources[1:]
+    return sources
+
+
+def strip_magics(source: str) -> str:
+    """Replace IPython magic / shell lines (``%...``, ``!...``) by ``pass`` at the same
+    indentation, so the rest is plain Python (and an ``if`` body stays non-empty)."""
+    lines = []
+    for line in source.splitlines():
+        stripped = line.lstrip()
+        if stripped.startswith(("%", "!")):
+            lines.append(line[: len(line) - len(stripped)] + "pass")
+        else:
+            lines.append(line)
+    return "\n".join(lines) + ("\n" if source.endswith("\n") else "")
 
 
 def interleave(
@@ -295,8 +342,8 @@ def run_workers(
 def quiet_tf_env(env: dict[str, str] | None = None) -> dict[str, str]:
     """``env`` (default: this process's environment) for a worker: TensorFlow's C++
     INFO/WARNING lines off unless the caller chose a level, and no ``D2L_MAX_EXAMPLES``
-    (benchmarks always use the full data)."""
+    (benchmarks use the full data unless asked otherwise)."""
     env = dict(os.environ if env is None else env)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    env.pop("D2L_MAX_EXAMPLES", None)
+    env.pop(MAX_EXAMPLES_ENV, None)
     return env

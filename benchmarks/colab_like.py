@@ -79,7 +79,14 @@ sys.path.insert(0, str(REPO))
 
 from bookbuild.config import repository  # noqa: E402
 from bookbuild.notebooks import notebook_path  # noqa: E402
-from bookbuild.vocabulary import FRAMEWORK_TAGS  # noqa: E402
+from bookbuild.vocabulary import (  # noqa: E402
+    CHAPTER,
+    DATA_DIR_ENV,
+    FRAMEWORK_TAGS,
+    LANGUAGES,
+    MAX_EXAMPLES_ENV,
+    SOURCE_LANGUAGE,
+)
 
 RUNTIMES = ("3.12", "3.13")
 DEFAULT_RUNS = ("pytorch@3.13", "tensorflow@3.13", "mxnet@3.12", "mxnet@3.13")
@@ -156,11 +163,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                              f"{' '.join(DEFAULT_RUNS)})")
     parser.add_argument("--python", action="append", default=[], metavar="RUNTIME=PATH",
                         help="interpreter of a runtime, e.g. 3.13=/usr/bin/python3.13")
-    parser.add_argument("--lang", default="en", help="chapter language folder (default en)")
-    parser.add_argument("--data-dir", default=os.environ.get("D2L_DATA_DIR"),
-                        help="Fashion-MNIST folder (default $D2L_DATA_DIR)")
+    parser.add_argument("--lang", default=SOURCE_LANGUAGE,
+                        choices=[lang.code for lang in LANGUAGES],
+                        help=f"chapter language folder (default {SOURCE_LANGUAGE})")
+    parser.add_argument("--data-dir", default=os.environ.get(DATA_DIR_ENV),
+                        help=f"Fashion-MNIST folder (default ${DATA_DIR_ENV})")
     parser.add_argument("--max-examples", type=int, default=100,
-                        help="D2L_MAX_EXAMPLES for the kernels (default 100)")
+                        help=f"{MAX_EXAMPLES_ENV} for the kernels (default 100)")
     parser.add_argument("--work-dir", type=Path,
                         default=Path(tempfile.gettempdir()) / "d2l-colab-like",
                         help="base venvs and runs (default: %(default)s)")
@@ -184,8 +193,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
             given[runtime] = path
         args.pythons = {rt: _find_python(rt, given) for rt in sorted({rt for _, rt in args.runs})}
         if not args.data_dir:
-            raise UsageError("no data: set D2L_DATA_DIR (or --data-dir) to the folder holding "
-                             "the four Fashion-MNIST .gz files.")
+            raise UsageError(f"no data: set {DATA_DIR_ENV} (or --data-dir) to the folder "
+                             "holding the four Fashion-MNIST .gz files.")
         args.data_dir = Path(args.data_dir).expanduser().resolve()
         if not any(args.data_dir.glob("*-images-idx3-ubyte.gz")):
             raise UsageError(f"--data-dir {args.data_dir}: no Fashion-MNIST files there "
@@ -221,7 +230,7 @@ def _parse_runs(items: Sequence[str]) -> list[tuple[str, str]]:
 
 
 def _notebook(lang: str, framework: str) -> Path:
-    return notebook_path(REPO / "chapters" / lang / "scheduler.md", framework)
+    return notebook_path(REPO / "chapters" / lang / f"{CHAPTER}.md", framework)
 
 
 def _site_packages(venv: Path) -> Path:
@@ -336,7 +345,7 @@ def run_notebook(framework: str, runtime: str, base: Path, python: Path,
     overlay = overlay_venv(base, python, run_dir / "venv")
     nb = nbformat.read(_notebook(args.lang, framework), as_version=4)
     nb.cells[0].source = local_install_cell(nb.cells[0].source, REPO, commit)
-    env = {"D2L_DATA_DIR": str(args.data_dir), "D2L_MAX_EXAMPLES": str(args.max_examples),
+    env = {DATA_DIR_ENV: str(args.data_dir), MAX_EXAMPLES_ENV: str(args.max_examples),
            "PATH": f"{overlay / 'bin'}:{os.environ.get('PATH', '')}"}
     if not args.pip_cache:
         env["PIP_NO_CACHE_DIR"] = "1"

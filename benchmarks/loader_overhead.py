@@ -17,7 +17,7 @@ epoch's time is printed too. The ratio (a)/(b) is the loader's overhead; the tar
 Usage::
 
     D2L_DATA_DIR=/path/to/fashion-mnist python benchmarks/loader_overhead.py [--epochs 2]
-        [--frameworks mxnet torch tensorflow]
+        [--frameworks mxnet pytorch tensorflow]
 
 ``D2L_MAX_EXAMPLES`` is ignored (removed) here: the benchmark always uses the full data.
 """
@@ -32,7 +32,6 @@ import sys
 from _common import (
     BATCH_SIZE,
     LR,
-    REPO,
     every_epoch_line,
     interleave,
     keras_compile,
@@ -44,10 +43,11 @@ from _common import (
     torch_epoch,
 )
 
-FRAMEWORKS = ("mxnet", "torch", "tensorflow")
+# on sys.path through _common
+from bookbuild.vocabulary import FRAMEWORK_TAGS, MAX_EXAMPLES_ENV
 
 
-def bench_torch(epochs: int) -> tuple[list[float], list[float]]:
+def bench_pytorch(epochs: int) -> tuple[list[float], list[float]]:
     import torch
     from torch import nn
 
@@ -141,8 +141,7 @@ def bench_tensorflow(epochs: int) -> tuple[list[float], list[float]]:
 
 
 def _worker(framework: str, epochs: int) -> None:
-    sys.path.insert(0, str(REPO))
-    os.environ.pop("D2L_MAX_EXAMPLES", None)
+    os.environ.pop(MAX_EXAMPLES_ENV, None)
     loader, in_memory = globals()[f"bench_{framework}"](epochs)
     print(json.dumps({"framework": framework, "loader": loader, "in_memory": in_memory}))
 
@@ -150,8 +149,9 @@ def _worker(framework: str, epochs: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs of each (default 3)")
-    parser.add_argument("--frameworks", nargs="+", choices=FRAMEWORKS, default=list(FRAMEWORKS))
-    parser.add_argument("--worker", choices=FRAMEWORKS, help=argparse.SUPPRESS)
+    parser.add_argument("--frameworks", nargs="+", choices=FRAMEWORK_TAGS,
+                        default=list(FRAMEWORK_TAGS))
+    parser.add_argument("--worker", choices=FRAMEWORK_TAGS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         _worker(args.worker, args.epochs)

@@ -82,9 +82,9 @@ from typing import Any
 from _common import (
     BATCH_SIZE,
     LR,
-    REPO,
     CpuMeter,
     Interval,
+    code_cells,
     every_epoch_line,
     format_table,
     intervals_to_json,
@@ -93,15 +93,18 @@ from _common import (
     keras_forward,
     mxnet_epoch,
     mxnet_forward,
+    notebook_path,
     quiet_tf_env,
     run_workers,
+    strip_magics,
     tf_in_memory,
     torch_epoch,
     torch_forward,
 )
-from seed_spread import code_cells, notebook_path, strip_magics
 
-FRAMEWORKS = ("mxnet", "pytorch", "tensorflow")
+# on sys.path through _common
+from bookbuild.vocabulary import FRAMEWORK_TAGS, MAX_EXAMPLES_ENV
+
 TARGET = 1.15
 
 
@@ -251,7 +254,6 @@ def paired_ratios(chapter: Sequence[float], compute: Sequence[float]) -> list[fl
 
 
 def _worker(framework: str, epochs: int) -> None:
-    sys.path.insert(0, str(REPO))
     ns = load_setup_cell(framework)
     clock = InterleavingScheduler(LR, *compute_only(framework, ns), CpuMeter())
     ns["train"](ns["net_fn"], ns["train_iter"], ns["test_iter"], epochs + 1, LR,
@@ -310,7 +312,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=8,
                         help="timed epochs of the chapter's train (default 8)")
-    parser.add_argument("--frameworks", nargs="+", choices=FRAMEWORKS, default=list(FRAMEWORKS))
+    parser.add_argument("--frameworks", nargs="+", choices=FRAMEWORK_TAGS,
+                        default=list(FRAMEWORK_TAGS))
     parser.add_argument(
         "--max-examples", type=int, help="train on a capped subset: for a quick smoke run only"
     )
@@ -326,7 +329,7 @@ def main() -> int:
         help="also write every timed interval (seconds, cores, others) of every worker to "
              "FILE as JSON",
     )
-    parser.add_argument("--worker", choices=FRAMEWORKS, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=FRAMEWORK_TAGS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
@@ -341,12 +344,11 @@ def main() -> int:
         return 0
 
     env = quiet_tf_env()
-    sys.path.insert(0, str(REPO))
     from bookbuild.kernel_env import kernel_env
 
     env.update(kernel_env(args.jobs))  # the thread caps of a build with --jobs N
     if args.max_examples is not None:
-        env["D2L_MAX_EXAMPLES"] = str(args.max_examples)
+        env[MAX_EXAMPLES_ENV] = str(args.max_examples)
     try:
         rows = run_workers(__file__, args.frameworks, ["--epochs", str(args.epochs)], env)
     except RuntimeError as exc:
