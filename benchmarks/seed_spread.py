@@ -1,8 +1,17 @@
-"""Seed-to-seed spread and divergence screen of the chapter's five training runs.
+"""Divergence screen of the chapter's five training runs: which runs, at the chapter's
+learning rate, stay at chance for some seeds.
 
 Trains each of the "Learning Rate Scheduling" chapter's five runs (constant, square root,
-multi factor, cosine, warmup) on the full Fashion-MNIST data, per framework, over several
-seeds, using the chapter's *own* code: for each framework a worker subprocess (MXNet and
+multi factor, cosine, warmup) over the first ``--epochs`` epochs (default 3) for
+``--seeds`` seeds (default 10: seeds 0..N-1) per framework, on the full Fashion-MNIST
+data, and reports per framework x run how many seeds diverged: a non-finite train loss,
+or a test accuracy at or below chance level (``bookbuild.vocabulary.CHANCE_LEVEL``, 0.2;
+chance is 0.1) at the last screened epoch. This is the evidence behind the chapter's
+learning rate: a rate at which a run can stay at chance for some seeds is too large for
+the book. The seed-to-seed spread of the full 30-epoch runs that the book shows is
+measured by ``python -m bookbuild.spread``, not here.
+
+The runs use the chapter's *own* code: for each framework a worker subprocess (MXNet and
 TensorFlow/PyTorch never share a process) executes the code cells of the generated
 notebook ``chapters/en/notebooks/scheduler_<framework>.ipynb`` in order, in one namespace,
 except that
@@ -20,26 +29,15 @@ created, so for TensorFlow every pair first calls ``tf.keras.utils.set_random_se
 and re-creates ``train_iter``/``test_iter`` with ``d2l.load_data_fashion_mnist``: a
 (run, seed) pair fully determines a run on every framework.
 
-Modes (both may be given; the screen runs first):
+The table, per framework x run: seeds, how many diverged (and which), min and median test
+accuracy at the last screened epoch, and the largest learning rate applied. ``--report``
+prints it from the ``--out`` file alone, training nothing.
 
-``--screen``
-    divergence screen: ``--screen-seeds`` seeds (default 10) over the first
-    ``--screen-epochs`` epochs (default 3). Table per framework x run: seeds, how many
-    diverged (non-finite train loss or test accuracy <= 0.2 at the last screened epoch,
-    and which seeds), min and median test accuracy at the last screened epoch.
-``--spread``
-    ``--seeds`` seeds (default 3: seeds 0..N-1) over ``--epochs`` epochs (default 30,
-    the book's). Table per framework x run: n, mean and sample standard deviation of the
-    final test accuracy and of the final train-test accuracy gap.
-``--report``
-    print both tables from the ``--out`` file alone, training nothing.
-
-``--seed-list 1 2 0`` replaces the seed range of whichever modes run (seed 0 is the one
-the book's build runs). Every finished (framework, mode, run, seed) is appended to
-``--out`` as one JSON line with its per-epoch history, so an interrupted run keeps what
-finished and a rerun skips pairs already there (same epochs and data size). Each
-worker's own output (the chapter's prints, framework logging) is appended to
-``<out>.<framework>.log``.
+``--seed-list 1 2 0`` replaces the seed range (seed 0 is the one the book's build runs).
+Every finished (framework, run, seed) is appended to ``--out`` as one JSON line with its
+per-epoch history, so an interrupted run keeps what finished and a rerun skips pairs
+already there (same notebook code, epochs and data size). Each worker's own output (the
+chapter's prints, framework logging) is appended to ``<out>.<framework>.log``.
 
 Threads: each worker runs with the thread variables of the environment it is started
 in (``OMP_NUM_THREADS=1 MXNET_OMP_MAX_THREADS=1 TF_NUM_INTRAOP_THREADS=1
@@ -53,13 +51,13 @@ from the workers' environment otherwise): use it only for a quick smoke run.
 Usage::
 
     D2L_DATA_DIR=/path/to/fashion-mnist .venv/bin/python benchmarks/seed_spread.py \\
-        --screen --screen-seeds 10 --screen-epochs 2 --out /tmp/seed_spread.jsonl
-    ... benchmarks/seed_spread.py --spread --seed-list 1 2 0 --epochs 30 \\
-        --frameworks pytorch tensorflow mxnet --out /tmp/seed_spread.jsonl
+        --seeds 10 --epochs 2 --out /tmp/seed_spread.jsonl
+    ... benchmarks/seed_spread.py --seed-list 1 2 0 --frameworks pytorch tensorflow \\
+        --out /tmp/seed_spread.jsonl
     ... benchmarks/seed_spread.py --report --out /tmp/seed_spread.jsonl
-    # smoke run: 100 examples, every framework, both modes
-    ... benchmarks/seed_spread.py --max-examples 100 --screen --screen-seeds 2 \\
-        --screen-epochs 1 --spread --seeds 1 --epochs 2 --out /tmp/seed_spread_smoke.jsonl
+    # smoke run: 100 examples, every framework
+    ... benchmarks/seed_spread.py --max-examples 100 --seeds 2 --epochs 1 \\
+        --out /tmp/seed_spread_smoke.jsonl
 """
 
 from __future__ import annotations
@@ -83,51 +81,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-REPO = Path(__file__).resolve().parents[1]
-NOTEBOOKS = REPO / "chapters" / "en" / "notebooks"
-FRAMEWORKS = ("mxnet", "pytorch", "tensorflow")
-RUNS = ("constant", "square root", "multi factor", "cosine", "warmup")
-MODES = ("screen", "spread")
-# A screened run "diverged" when its last screened epoch ends at or below this test
-# accuracy (chance is 0.1 on Fashion-MNIST's ten balanced classes) or with a non-finite
-# training loss.
-DIVERGED_TEST_ACC = 0.2
+from _common import REPO, code_cells, format_table, notebook_path, quiet_tf_env, strip_magics
+
+# on sys.path through _common
+from bookbuild.vocabulary import (
+    CHANCE_LEVEL,
+    DATA_DIR_ENV,
+    FRAMEWORK_TAGS,
+    MAX_EXAMPLES_ENV,
+    PROGRESS_FILE_ENV,
+    RUNS,
+)
+
+# Every record says which measurement it is: files written before the seed spread moved
+# to `python -m bookbuild.spread` also hold "spread" records, which are left out.
+SCREEN = "screen"
 HISTORY_KEYS = ("lr", "train_loss", "train_acc", "test_acc")
 
 
 # ------------------------------------------------------------------ pure helpers
-
-
-def notebook_path(framework: str) -> Path:
-    return NOTEBOOKS / f"scheduler_{framework}.ipynb"
-
-
-def code_cells(notebook: dict[str, Any]) -> list[str]:
-    """Sources of the notebook's code cells, without the leading Colab install cell."""
-    sources = []
-    for cell in notebook.get("cells", []):
-        if cell.get("cell_type") != "code":
-            continue
-        source = cell.get("source", "")
-        sources.append("".join(source) if isinstance(source, list) else source)
-    # The generated notebooks open with a cell that pip-installs d2l_compat on Colab only;
-    # it is no part of the chapter's computation.
-    if sources and "google.colab" in sources[0]:
-        sources = sources[1:]
-    return sources
-
-
-def strip_magics(source: str) -> str:
-    """Replace IPython magic / shell lines (``%...``, ``!...``) by ``pass`` at the same
-    indentation, so the rest is plain Python (and an ``if`` body stays non-empty)."""
-    lines = []
-    for line in source.splitlines():
-        stripped = line.lstrip()
-        if stripped.startswith(("%", "!")):
-            lines.append(line[: len(line) - len(stripped)] + "pass")
-        else:
-            lines.append(line)
-    return "\n".join(lines) + ("\n" if source.endswith("\n") else "")
 
 
 def code_digest(sources: Iterable[str]) -> str:
@@ -244,24 +216,24 @@ def latest_by_key(records: Iterable[dict[str, Any]]) -> dict[tuple, dict[str, An
 
 
 def diverged(history: dict[str, Sequence[float]]) -> bool:
-    """Non-finite training loss or test accuracy <= DIVERGED_TEST_ACC at the last epoch."""
+    """Non-finite training loss or test accuracy <= CHANCE_LEVEL at the last epoch."""
     loss, test_acc = history["train_loss"][-1], history["test_acc"][-1]
-    return not math.isfinite(loss) or not math.isfinite(test_acc) or test_acc <= DIVERGED_TEST_ACC
+    return not math.isfinite(loss) or not math.isfinite(test_acc) or test_acc <= CHANCE_LEVEL
 
 
 def _order(framework: str, run: str) -> tuple[int, int, str]:
-    f = FRAMEWORKS.index(framework) if framework in FRAMEWORKS else len(FRAMEWORKS)
+    f = FRAMEWORK_TAGS.index(framework) if framework in FRAMEWORK_TAGS else len(FRAMEWORK_TAGS)
     r = RUNS.index(run) if run in RUNS else len(RUNS)
     return f, r, run
 
 
-def _groups(records: Iterable[dict[str, Any]], mode: str) -> list[tuple[tuple, list[dict]]]:
-    """Records of ``mode`` grouped by (framework, run, notebook code version, epochs,
+def _groups(records: Iterable[dict[str, Any]]) -> list[tuple[tuple, list[dict]]]:
+    """Screen records grouped by (framework, run, notebook code version, epochs,
     max_examples), seeds sorted: results of different chapter code never share a row."""
     groups: dict[tuple, list[dict]] = {}
     first_seen: dict[tuple[str, str], str] = {}
     for record in latest_by_key(records).values():
-        if record["mode"] != mode:
+        if record["mode"] != SCREEN:
             continue
         code = record.get("code_sha256") or "?"
         key = (
@@ -316,7 +288,7 @@ def _seed_list(seeds: Sequence[int]) -> str:
 def screen_rows(records: Iterable[dict[str, Any]]) -> list[list[str]]:
     """Rows of the divergence-screen table."""
     rows = []
-    for (framework, run, code, epochs, max_examples), group in _groups(records, "screen"):
+    for (framework, run, code, epochs, max_examples), group in _groups(records):
         histories = [decode_history(r["history"]) for r in group]
         finals = [h["test_acc"][-1] for h in histories]
         bad = [int(r["seed"]) for r, h in zip(group, histories, strict=True) if diverged(h)]
@@ -332,51 +304,6 @@ SCREEN_HEADERS = [
     "framework", "run", "code", "max lr", "epochs", "data", "seeds", "diverged", "diverged seeds",
     "min test acc", "median test acc",
 ]  # fmt: skip
-
-
-def mean_sd(values: Sequence[float]) -> tuple[float | None, float | None]:
-    """Mean and sample standard deviation (None when undefined: n = 0, or n = 1 for sd)."""
-    if not values:
-        return None, None
-    mean = statistics.fmean(values)
-    return mean, statistics.stdev(values) if len(values) > 1 else None
-
-
-def spread_rows(records: Iterable[dict[str, Any]]) -> list[list[str]]:
-    """Rows of the seed-spread table: final test accuracy and train-test gap."""
-    rows = []
-    for (framework, run, code, epochs, max_examples), group in _groups(records, "spread"):
-        histories = [decode_history(r["history"]) for r in group]
-        tests = [h["test_acc"][-1] for h in histories]
-        gaps = [h["train_acc"][-1] - h["test_acc"][-1] for h in histories]
-        test_mean, test_sd = mean_sd(tests)
-        gap_mean, gap_sd = mean_sd(gaps)
-        rows.append([
-            framework, run, code, _max_lr(histories), str(epochs), _data(max_examples),
-            str(len(group)), _seed_list([int(r["seed"]) for r in group]),
-            _fmt(test_mean), _fmt(test_sd, 4), _fmt(gap_mean), _fmt(gap_sd, 4),
-        ])  # fmt: skip
-    return rows
-
-
-SPREAD_HEADERS = [
-    "framework", "run", "code", "max lr", "epochs", "data", "n", "seeds",
-    "test acc mean", "test acc sd", "gap mean", "gap sd",
-]  # fmt: skip
-
-
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A plain-text table (it ends up in logs and reports, so no terminal markup)."""
-    widths = [max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(headers)]
-
-    def line(cells: Sequence[str]) -> str:
-        # Text columns (framework, run, code) left-aligned, numbers right-aligned.
-        return "  ".join(
-            c.ljust(w) if i < 3 else c.rjust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        ).rstrip()
-
-    return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])
 
 
 def compat_digest() -> str:
@@ -402,22 +329,14 @@ def code_hash_note(records: Iterable[dict[str, Any]]) -> str | None:
     return f"note: records were made from different code, notebook/d2l_compat ({parts})"
 
 
-def report(records: list[dict[str, Any]], modes: Sequence[str] = MODES) -> str:
-    out = []
-    if "screen" in modes:
-        rows = screen_rows(records)
-        out.append(
-            f"Divergence screen (diverged: non-finite train loss or test acc <= "
-            f"{DIVERGED_TEST_ACC} at the last screened epoch; test acc at that epoch)"
-        )
-        out.append(format_table(SCREEN_HEADERS, rows) if rows else "(no screen records)")
-    if "spread" in modes:
-        rows = spread_rows(records)
-        out.append(
-            "Seed spread (final epoch; sd = sample standard deviation over seeds; "
-            "gap = train acc - test acc)"
-        )
-        out.append(format_table(SPREAD_HEADERS, rows) if rows else "(no spread records)")
+def report(records: list[dict[str, Any]]) -> str:
+    rows = screen_rows(records)
+    out = [
+        f"Divergence screen (diverged: non-finite train loss or test acc <= {CHANCE_LEVEL} "
+        f"at the last screened epoch; test acc at that epoch)",
+        # framework, run and code are text, the rest numbers
+        format_table(SCREEN_HEADERS, rows, text_columns=3) if rows else "(no screen records)",
+    ]
     note = code_hash_note(records)
     if note:
         out.append(note)
@@ -538,9 +457,9 @@ def worker() -> NoReturn:
         "event": "ready", "code_sha256": digest, "compat_sha256": compat,
         "versions": _versions(namespace), "threads": _threads(),
         "seconds": time.perf_counter() - started,
-        "max_examples": os.environ.get("D2L_MAX_EXAMPLES") or None,
+        "max_examples": os.environ.get(MAX_EXAMPLES_ENV) or None,
     })  # fmt: skip
-    progress_file = os.environ.get("D2L_PROGRESS_FILE")
+    progress_file = os.environ.get(PROGRESS_FILE_ENV)
     for job in spec["jobs"]:
         offset = os.path.getsize(progress_file) if progress_file and os.path.exists(
             progress_file) else 0
@@ -573,41 +492,38 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         description=__doc__.split("\n\n")[0],
         epilog="See the module docstring for details.",
     )
-    mode = parser.add_argument_group("modes")
-    mode.add_argument("--screen", action="store_true", help="divergence screen")
-    mode.add_argument("--spread", action="store_true", help="seed spread over full runs")
-    mode.add_argument("--report", action="store_true", help="only print tables from --out")
     parser.add_argument("--out", type=Path,
                         help="JSON-lines results file (appended; finished pairs are skipped)")
-    parser.add_argument("--frameworks", nargs="+", default=list(FRAMEWORKS),
-                        help=f"subset and order of {', '.join(FRAMEWORKS)} (default: all)")
+    parser.add_argument("--report", action="store_true", help="only print the table from --out")
+    parser.add_argument("--frameworks", nargs="+", default=list(FRAMEWORK_TAGS),
+                        help=f"subset and order of {', '.join(FRAMEWORK_TAGS)} (default: all)")
     parser.add_argument("--runs", nargs="+", default=list(RUNS),
                         help="subset and order of the runs (default: all five)")
-    parser.add_argument("--screen-seeds", type=int, default=10, help="seeds 0..N-1 (default 10)")
-    parser.add_argument("--screen-epochs", type=int, default=3, help="default 3")
-    parser.add_argument("--seeds", type=int, default=3, help="spread seeds 0..N-1 (default 3)")
-    parser.add_argument("--epochs", type=int, default=30, help="spread epochs (default 30)")
+    parser.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1 (default 10)")
+    parser.add_argument("--epochs", type=int, default=3,
+                        help="epochs screened from the start of each run (default 3)")
     parser.add_argument("--seed-list", type=int, nargs="+",
-                        help="explicit seeds, in this order, for the modes given")
+                        help="explicit seeds, in this order (instead of --seeds)")
     parser.add_argument("--max-examples", type=int,
                         help="train/test on a fixed N-example subset (smoke runs only)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    # The seed spread this script once measured too is the book's own command now.
+    parser.add_argument("--spread", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         return args
+    if args.spread:
+        _error("the seed spread is measured by `python -m bookbuild.spread`; this script "
+               "is the divergence screen (see --help)")
     if args.out is None:
         _error("--out is required (the JSON-lines results file)")
-    if args.report and (args.screen or args.spread):
-        _error("--report only prints tables; give it without --screen/--spread")
-    if not (args.report or args.screen or args.spread):
-        _error("give --screen, --spread or --report")
-    for message in (unknown_names(args.frameworks, FRAMEWORKS, "framework"),
+    for message in (unknown_names(args.frameworks, FRAMEWORK_TAGS, "framework"),
                     unknown_names(args.runs, RUNS, "run")):
         if message:
             _error(message)
-    for name in ("screen_seeds", "screen_epochs", "seeds", "epochs"):
+    for name in ("seeds", "epochs"):
         if getattr(args, name) < 1:
-            _error(f"--{name.replace('_', '-')} must be at least 1")
+            _error(f"--{name} must be at least 1")
     if args.seed_list is not None and any(s < 0 for s in args.seed_list):
         _error("--seed-list seeds must be >= 0")
     if args.max_examples is not None and (args.max_examples <= 0 or args.max_examples % 10):
@@ -616,18 +532,11 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def _jobs(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """All (mode, seed, run) jobs of one framework, seed-major so an interrupted run has
-    whole seeds (every run) rather than whole runs (every seed)."""
-    jobs = []
-    for mode, count, epochs in (("screen", args.screen_seeds, args.screen_epochs),
-                                ("spread", args.seeds, args.epochs)):
-        if not getattr(args, mode):
-            continue
-        seeds = args.seed_list if args.seed_list is not None else list(range(count))
-        for seed in seeds:
-            for run in args.runs:
-                jobs.append({"mode": mode, "run": run, "seed": seed, "epochs": epochs})
-    return jobs
+    """All (seed, run) jobs of one framework, seed-major so an interrupted run has whole
+    seeds (every run) rather than whole runs (every seed)."""
+    seeds = args.seed_list if args.seed_list is not None else list(range(args.seeds))
+    return [{"mode": SCREEN, "run": run, "seed": seed, "epochs": args.epochs}
+            for seed in seeds for run in args.runs]
 
 
 def _check_notebooks(frameworks: Sequence[str], runs: Sequence[str]) -> None:
@@ -709,13 +618,11 @@ def _run_framework(
     log_path = Path(f"{args.out}.{framework}.log")
     progress_path = Path(f"{args.out}.{framework}.progress")
     progress_path.write_text("")
-    env = dict(os.environ)
-    env.pop("D2L_MAX_EXAMPLES", None)  # full data unless asked otherwise
+    env = quiet_tf_env()  # full data unless asked otherwise
     if args.max_examples is not None:
-        env["D2L_MAX_EXAMPLES"] = str(args.max_examples)
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ info/warning chatter
+        env[MAX_EXAMPLES_ENV] = str(args.max_examples)
     env["MPLBACKEND"] = "Agg"
-    env["D2L_PROGRESS_FILE"] = str(progress_path)
+    env[PROGRESS_FILE_ENV] = str(progress_path)
     with log_path.open("a", encoding="utf-8") as log:
         log.write(f"\n===== {datetime.now(UTC).isoformat()} {framework}: {len(jobs)} jobs\n")
         log.flush()
@@ -760,7 +667,8 @@ def _run_framework(
                 ready = message
                 expected = None if args.max_examples is None else str(args.max_examples)
                 if message["max_examples"] != expected:
-                    raise RuntimeError(f"worker saw D2L_MAX_EXAMPLES={message['max_examples']}")
+                    raise RuntimeError(
+                        f"worker saw {MAX_EXAMPLES_ENV}={message['max_examples']}")
                 display.line(f"{framework}: notebook code {message['code_sha256']} "
                              f"(d2l_compat {message['compat_sha256']}) loaded in "
                              f"{message['seconds']:.0f} s; {message['versions']}; threads "
@@ -824,8 +732,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(report(read_records(args.out)))
         return 0
     _check_notebooks(args.frameworks, args.runs)
-    if args.max_examples is None and os.environ.get("D2L_MAX_EXAMPLES"):
-        print(f"note: ignoring D2L_MAX_EXAMPLES={os.environ['D2L_MAX_EXAMPLES']} (full data; "
+    if args.max_examples is None and os.environ.get(MAX_EXAMPLES_ENV):
+        print(f"note: ignoring {MAX_EXAMPLES_ENV}={os.environ[MAX_EXAMPLES_ENV]} (full data; "
               "use --max-examples for a subset)", file=sys.stderr)
 
     # A rerun continues: drop the jobs whose record (of the notebook code as it is now) is
@@ -845,7 +753,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 todo.setdefault(framework, []).append(job)
     total = sum(len(jobs) for jobs in todo.values())
     print(f"{total} runs to train ({skipped} already in {args.out}); data: "
-          f"{_data(args.max_examples)}; D2L_DATA_DIR={os.environ.get('D2L_DATA_DIR', '(unset)')}",
+          f"{_data(args.max_examples)}; {DATA_DIR_ENV}={os.environ.get(DATA_DIR_ENV, '(unset)')}",
           file=sys.stderr, flush=True)
 
     # SIGTERM (e.g. `kill PID`) ends the parent through the same cleanup as Ctrl-C, so the
@@ -867,13 +775,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     records = [
         r for r in read_records(args.out)
-        if r["framework"] in args.frameworks and r["run"] in args.runs
-        and r.get("max_examples") == args.max_examples
-        and ((r["mode"] == "screen" and args.screen and r["epochs"] == args.screen_epochs)
-             or (r["mode"] == "spread" and args.spread and r["epochs"] == args.epochs))
+        if r["mode"] == SCREEN and r["framework"] in args.frameworks and r["run"] in args.runs
+        and r.get("max_examples") == args.max_examples and r["epochs"] == args.epochs
     ]  # fmt: skip
-    modes = [mode for mode in MODES if getattr(args, mode)]
-    print(report(records, modes))
+    print(report(records))
     if interrupted:
         return 130
     return 0 if ok else 1

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-# benchmarks/ is not a package: load the script as a module by path.
+# benchmarks/ is not a package: load the script as a module by path (it imports
+# benchmarks/_common.py as a script does).
+sys.path.insert(0, str(ROOT / "benchmarks"))
 _spec = importlib.util.spec_from_file_location(
     "seed_spread", ROOT / "benchmarks" / "seed_spread.py"
 )
@@ -70,17 +72,18 @@ def test_is_show_results() -> None:
 
 def test_find_runs_in_the_committed_notebooks() -> None:
     # The chapter's five runs, in the book's order, on every framework.
-    for framework in seed_spread.FRAMEWORKS:
+    for framework in seed_spread.FRAMEWORK_TAGS:
         path = seed_spread.notebook_path(framework)
         cells = seed_spread.code_cells(json.loads(path.read_text(encoding="utf-8")))
         assert seed_spread.find_runs(cells) == list(seed_spread.RUNS), framework
 
 
 def test_unknown_names_is_one_line_naming_the_valid_ones() -> None:
-    assert seed_spread.unknown_names(["mxnet"], seed_spread.FRAMEWORKS, "framework") is None
-    message = seed_spread.unknown_names(["jax"], seed_spread.FRAMEWORKS, "framework")
+    tags = seed_spread.FRAMEWORK_TAGS
+    assert seed_spread.unknown_names(["mxnet"], tags, "framework") is None
+    message = seed_spread.unknown_names(["jax"], tags, "framework")
     assert message is not None and "\n" not in message
-    assert "'jax'" in message and all(f"'{fw}'" in message for fw in seed_spread.FRAMEWORKS)
+    assert "'jax'" in message and all(f"'{fw}'" in message for fw in tags)
 
 
 def test_history_roundtrips_non_finite_values_through_strict_json() -> None:
@@ -130,14 +133,11 @@ def test_a_rerun_record_replaces_the_earlier_one() -> None:
     assert row[6:9] == ["1", "0", "-"]
 
 
-def test_spread_rows_mean_and_sample_sd() -> None:
-    records = [_record("spread", s, acc, train_acc=acc + gap, epochs=30)
-               for s, acc, gap in ((0, 0.90, 0.02), (1, 0.91, 0.04), (2, 0.92, 0.06))]
-    [row] = seed_spread.spread_rows(records)
-    assert row[:8] == ["pytorch", "cosine", "abc", "0.3", "30", "full", "3", "0 1 2"]
-    assert row[8:] == ["0.910", "0.0100", "0.040", "0.0200"]
-    [row] = seed_spread.spread_rows(records[:1])
-    assert row[6] == "1" and row[9] == "-"  # no sd from one seed
+def test_the_seed_spread_is_the_books_command(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        seed_spread.main(["--spread", "--out", "unused.jsonl"])
+    assert exit_info.value.code == 2
+    assert "python -m bookbuild.spread" in capsys.readouterr().err
 
 
 def test_groups_keep_settings_and_frameworks_apart_in_book_order() -> None:
@@ -162,7 +162,8 @@ def test_read_records_skips_a_truncated_last_line(tmp_path: Path) -> None:
 def test_format_table_aligns_columns() -> None:
     # The first three columns (framework, run, code) are text, the rest numbers.
     table = seed_spread.format_table(
-        ["a", "b", "c", "num"], [["xx", "r", "c1", "1.5"], ["y", "run", "c", "10.25"]]
+        ["a", "b", "c", "num"], [["xx", "r", "c1", "1.5"], ["y", "run", "c", "10.25"]],
+        text_columns=3,
     )
     assert table.splitlines() == [
         "a   b    c     num", "--  ---  --  -----", "xx  r    c1    1.5", "y   run  c   10.25",
