@@ -2,9 +2,10 @@
 
 For each framework, in its own subprocess, on the full Fashion-MNIST training set:
 
-(a) the chapter's ``train``: the setup code cell of the generated notebook
-    ``chapters/en/notebooks/scheduler_<framework>.ipynb`` is executed as it stands (IPython
-    magics such as ``%matplotlib inline`` dropped), then its ``train(net_fn, train_iter,
+(a) the chapter's ``train``: the code cells of the generated notebook
+    ``chapters/en/notebooks/scheduler_<framework>.ipynb`` up to its setup cell (the one
+    defining ``train``) are executed as they stand (IPython magics such as
+    ``%matplotlib inline`` dropped), then its ``train(net_fn, train_iter,
     test_iter, num_epochs, lr, scheduler=...)`` is called, so every epoch includes what
     the chapter does per epoch: its data loader, the per-batch metrics, the Animator and
     the test-set evaluation;
@@ -108,22 +109,29 @@ from bookbuild.vocabulary import FRAMEWORK_TAGS, MAX_EXAMPLES_ENV
 TARGET = 1.15
 
 
+SETUP_NAMES = ("train", "net_fn", "train_iter", "test_iter", "device")
+
+
 def load_setup_cell(framework: str) -> dict[str, Any]:
-    """Execute the chapter notebook's setup cell (its first code cell after the Colab
-    install cell, magics dropped) and return its namespace.
+    """Execute the chapter notebook's code cells from the first (after the Colab install
+    cell, magics dropped) through its setup cell, the first after which the namespace
+    holds every name of ``SETUP_NAMES``, and return the namespace. The cells before the
+    setup cell (the ``parameters`` cell, ``seed = 0``) run too, as the setup cell's
+    defaults may read them.
 
     Raises:
-        KeyError: the cell defines no ``train``, ``net_fn`` or ``train_iter``.
+        KeyError: no cell completes ``SETUP_NAMES``; names the missing ones.
     """
     path = notebook_path(framework)
-    setup = code_cells(json.loads(path.read_text(encoding="utf-8")))[0]
     namespace: dict[str, Any] = {"__name__": "__chapter__"}
-    exec(compile(strip_magics(setup), f"<{path.name} setup cell>", "exec"), namespace)
-    missing = [name for name in ("train", "net_fn", "train_iter", "test_iter", "device")
-               if name not in namespace]  # fmt: skip
-    if missing:
-        raise KeyError(f"{path.name}'s setup cell defines no {', '.join(missing)}")
-    return namespace
+    missing = list(SETUP_NAMES)
+    for index, source in enumerate(code_cells(json.loads(path.read_text(encoding="utf-8")))):
+        exec(compile(strip_magics(source), f"<{path.name} code cell {index}>", "exec"),
+             namespace)  # fmt: skip
+        missing = [name for name in SETUP_NAMES if name not in namespace]
+        if not missing:
+            return namespace
+    raise KeyError(f"{path.name}'s code cells define no {', '.join(missing)}")
 
 
 Run = Callable[[], None]
