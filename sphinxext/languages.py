@@ -15,7 +15,7 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
-from bookbuild.vocabulary import LANGUAGES, language
+from bookbuild.vocabulary import CHAPTER, LANGUAGES, SOURCE_LANGUAGE, language
 
 # Templates overriding the theme's: the footer shows each book's author line as written
 TEMPLATES = Path(__file__).parent / "templates"
@@ -48,7 +48,8 @@ class LanguageList(SphinxDirective):
         current = self.config.book_language
         rows = []
         for lang in LANGUAGES:
-            chapter = twin_uri("chapters/en/scheduler", "en", lang.code)
+            chapter = twin_uri(f"chapters/{SOURCE_LANGUAGE}/{CHAPTER}", SOURCE_LANGUAGE,
+                               lang.code)
             # The landing page sits at the build root, one level above chapters/.
             href = html.escape(chapter.removeprefix("../../"))
             tag = lang.sphinx.replace("_", "-")
@@ -78,7 +79,7 @@ def _add_templates(app: Sphinx, config: object) -> None:
 
 
 def setup(app: Sphinx) -> None:
-    app.add_config_value("book_language", "en", "env", types=[str])
+    app.add_config_value("book_language", SOURCE_LANGUAGE, "env", types=[str])
     app.connect("config-inited", _add_templates)
     app.add_directive("language-list", LanguageList)
     app.connect("doctree-resolved", add_switcher)
