@@ -29,17 +29,19 @@ from __future__ import annotations
 import html
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from docutils import nodes
-from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
-from sphinx.util.docutils import SphinxDirective
 
 from bookbuild.vocabulary import FRAMEWORKS, RUNS
 
+from . import explorers
+
 NAME = "results-explorer"
+# Prefix of the explorer's element ids and classes
+PREFIX = "d2l-results"
 CONFIG = "d2l_results_file"
 # What the chapter's `train` returns per epoch (d2l_compat's HISTORY_KEYS; not imported,
 # since d2l_compat pulls in matplotlib and this runs inside every Sphinx build).
@@ -274,9 +276,7 @@ def explorer_html(uid: str, labels: dict[str, str], data: dict) -> str:
     """The explorer's markup with `data` (from `page_data`) embedded; `uid` prefixes its
     element ids, `labels` maps every name of `OPTIONS` to its text in the page's
     language."""
-    esc = {key: html.escape(value) for key, value in labels.items()}
-    metric_options = "".join(
-        f'<option value="{metric}">{esc[option]}</option>' for metric, option in METRICS)
+    esc = explorers.escape_labels(labels)
     framework_options = "".join(
         f'<option value="{fw}">{html.escape(FRAMEWORK_LABELS[fw])}</option>'
         for fw in data["frameworks"])
@@ -288,16 +288,23 @@ def explorer_html(uid: str, labels: dict[str, str], data: dict) -> str:
         for run in data["runs"])
     no_spread = not data["bands"]
     epochs = max(len(h["lr"]) for fw in data["series"].values() for h in fw.values())
+    # The chart's key: the marker of a drop in the learning rate
+    key = (f'<p class="d2l-results-key" aria-hidden="true">'
+           f'<svg viewBox="0 0 10 8" focusable="false"><path d="M1 0 L9 0 L5 7 Z"></path></svg> '
+           f'{esc["lr-drops"]}</p>')
+    menus = (explorers.menu_row(PREFIX, uid, "metric", esc["metric"],
+                                explorers.choices(METRICS, esc))
+             + explorers.menu_row(PREFIX, uid, "framework", esc["framework"], framework_options))
+    figure = explorers.chart_figure(
+        PREFIX, uid, 380, f'{esc["chart"]} <span class="d2l-results-state"></span>', after=key)
+    epoch = explorers.range_row(PREFIX, uid, "epoch", esc["epoch"], minimum=1, maximum=epochs,
+                                step=1, value=epochs, output='aria-live="off"', shown=epochs)
     return (
         f'<div class="d2l-results" data-d2l-results-explorer '
         f'data-label-epoch="{esc["epoch"]}" data-label-lr-drops="{esc["lr-drops"]}">'
         f'<script type="application/json" class="d2l-results-data">{_script_json(data)}'
         f"</script>"
-        f'<div class="d2l-results-controls">'
-        f'<div class="d2l-results-row"><label for="{uid}-metric">{esc["metric"]}</label>'
-        f'<select id="{uid}-metric" name="metric">{metric_options}</select></div>'
-        f'<div class="d2l-results-row"><label for="{uid}-framework">{esc["framework"]}</label>'
-        f'<select id="{uid}-framework" name="framework">{framework_options}</select></div>'
+        f'<div class="{PREFIX}-controls">{menus}'
         # A labelled group rather than a fieldset, whose legend a grid cannot place
         f'<div class="d2l-results-row d2l-results-runs" role="group" '
         f'aria-labelledby="{uid}-runs"><span id="{uid}-runs">{esc["runs"]}</span>'
@@ -308,19 +315,7 @@ def explorer_html(uid: str, labels: dict[str, str], data: dict) -> str:
         f'<p class="d2l-results-note" id="{uid}-no-spread"{"" if no_spread else " hidden"}>'
         f'{esc["no-spread"]}</p></div></div>'
         f"</div>"
-        f'<figure class="d2l-results-figure">'
-        f'<svg class="d2l-results-chart" viewBox="0 0 640 380" role="img" '
-        f'aria-labelledby="{uid}-caption"></svg>'
-        f'<figcaption id="{uid}-caption">{esc["chart"]} '
-        f'<span class="d2l-results-state"></span></figcaption>'
-        f'<p class="d2l-results-key" aria-hidden="true">'
-        f'<svg viewBox="0 0 10 8" focusable="false"><path d="M1 0 L9 0 L5 7 Z"></path></svg> '
-        f'{esc["lr-drops"]}</p></figure>'
-        f'<div class="d2l-results-row"><label for="{uid}-epoch">{esc["epoch"]}</label>'
-        f'<input type="range" id="{uid}-epoch" name="epoch" min="1" max="{epochs}" '
-        f'step="1" value="{epochs}"><output for="{uid}-epoch" aria-live="off">{epochs}'
-        f'</output></div>'
-        f'<div class="d2l-results-readout"></div>'
+        f'{figure}{epoch}<div class="{PREFIX}-readout"></div>'
         f"</div>"
     )
 
@@ -334,19 +329,14 @@ def results_path(value: str, srcdir: str | Path) -> Path | None:
     return path if path.is_absolute() else Path(srcdir) / path
 
 
-class ResultsExplorer(SphinxDirective):
-    """The explorer; every option (a label) is required, the body is the help text."""
+class ResultsExplorer(explorers.LabelledExplorer):
+    """The explorer; every option (a label) is required, the body is the help text, and
+    the data are the results file's (config value `d2l_results_file`)."""
 
-    has_content = True
-    option_spec = {option: directives.unchanged_required for option in OPTIONS}
+    # the module's names: tests and the chapter checks read them there
+    NAME, LABELS, PREFIX = NAME, OPTIONS, PREFIX
 
-    def run(self) -> list[nodes.Node]:
-        missing = [option for option in OPTIONS if not self.options.get(option)]
-        if missing:
-            raise self.error(
-                f"{NAME}: missing label option(s) {', '.join(missing)}; give every one of "
-                f"{', '.join(OPTIONS)} in the page's language"
-            )
+    def markup(self) -> Callable[[str], str]:
         path = results_path(self.config[CONFIG], self.env.srcdir)
         if path is None:
             raise self.error(
@@ -363,17 +353,11 @@ class ResultsExplorer(SphinxDirective):
                 f"{NAME}: the results file {path} (config value {CONFIG}): {error}") from None
         # A new results file must rebuild the page
         self.env.note_dependency(str(path))
-        uid = f"d2l-results-{self.env.new_serialno(NAME)}"
-        container = nodes.container(classes=["d2l-results-explorer"])
-        container += self.parse_content_to_nodes()
-        container += nodes.raw("", explorer_html(uid, self.options, page_data(results)),
-                               format="html")
-        return [container]
+        data = page_data(results)
+        return lambda uid: explorer_html(uid, self.options, data)
 
 
 def setup(app: Sphinx) -> None:
     # Set by bookbuild: the JSON file of the executed runs (see `check_results`)
     app.add_config_value(CONFIG, "", "html")
-    app.add_directive(NAME, ResultsExplorer)
-    app.add_css_file("results-explorer.css")
-    app.add_js_file("results-explorer.js", loading_method="defer")
+    explorers.add_explorer(app, ResultsExplorer)

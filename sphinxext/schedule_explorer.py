@@ -23,14 +23,16 @@ leave the directive out (`bookbuild.notebooks`), since only a page can render it
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from docutils import nodes
-from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
-from sphinx.util.docutils import SphinxDirective
+
+from . import explorers
 
 NAME = "schedule-explorer"
+# Prefix of the explorer's element ids and classes
+PREFIX = "d2l-explorer"
 
 # (value of the <select> option, option naming it); the first is selected at first,
 # like the first choice of the notebook's dropdown.
@@ -89,42 +91,32 @@ def _number(x: float) -> str:
 
 
 def _slider_row(uid: str, slider: Slider, label: str) -> str:
-    input_id = f"{uid}-{slider.name}"
     decimals = 2 if slider.step < 1 else 0
-    return (
-        f'<div class="d2l-explorer-row" data-schedules="{" ".join(slider.schedules)}">'
-        f'<label for="{input_id}">{html.escape(label)} <code>{slider.code}</code></label>'
-        f'<input type="range" id="{input_id}" name="{slider.name}" '
-        f'min="{_number(slider.minimum)}" max="{_number(slider.maximum)}" '
-        f'step="{_number(slider.step)}" value="{_number(slider.value)}">'
-        f'<output for="{input_id}" data-decimals="{decimals}">'
-        f"{slider.value:.{decimals}f}</output></div>"
+    return explorers.range_row(
+        PREFIX, uid, slider.name, f"{html.escape(label)} <code>{slider.code}</code>",
+        minimum=_number(slider.minimum), maximum=_number(slider.maximum),
+        step=_number(slider.step), value=_number(slider.value),
+        output=f'data-decimals="{decimals}"', shown=f"{slider.value:.{decimals}f}",
+        row_attrs=f' data-schedules="{" ".join(slider.schedules)}"',
     )
 
 
 def explorer_html(uid: str, labels: dict[str, str]) -> str:
     """The explorer's markup; `uid` prefixes its element ids, `labels` maps every name of
     `OPTIONS` to its text in the page's language."""
-    esc = {key: html.escape(value) for key, value in labels.items()}
-    options = "".join(
-        f'<option value="{value}">{esc[option]}</option>' for value, option in SCHEDULES
-    )
+    esc = explorers.escape_labels(labels)
     rows = "".join(_slider_row(uid, s, labels[s.option]) for s in SLIDERS)
+    menu = explorers.menu_row(PREFIX, uid, "schedule", esc["schedule"],
+                              explorers.choices(SCHEDULES, esc))
+    figure = explorers.chart_figure(PREFIX, uid, 320, esc["chart"])
+    epoch = explorers.range_row(PREFIX, uid, "epoch", esc["epoch"], minimum=0, maximum=29,
+                                step=1, value=0, output='data-decimals="0"', shown=0)
     return (
-        f'<div class="d2l-explorer" data-d2l-schedule-explorer '
+        f'<div class="{PREFIX}" data-d2l-schedule-explorer '
         f'data-label-epoch="{esc["epoch"]}" data-label-lr="{esc["learning-rate"]}">'
-        f'<div class="d2l-explorer-controls">'
-        f'<div class="d2l-explorer-row"><label for="{uid}-schedule">{esc["schedule"]}</label>'
-        f'<select id="{uid}-schedule" name="schedule">{options}</select></div>'
-        f"{rows}</div>"
-        f'<figure class="d2l-explorer-figure">'
-        f'<svg class="d2l-explorer-chart" viewBox="0 0 640 320" role="img" '
-        f'aria-labelledby="{uid}-caption"></svg>'
-        f'<figcaption id="{uid}-caption">{esc["chart"]}</figcaption></figure>'
-        f'<div class="d2l-explorer-readout">'
-        f'<div class="d2l-explorer-row"><label for="{uid}-epoch">{esc["epoch"]}</label>'
-        f'<input type="range" id="{uid}-epoch" name="epoch" min="0" max="29" step="1" '
-        f'value="0"><output for="{uid}-epoch" data-decimals="0">0</output></div>'
+        f'<div class="{PREFIX}-controls">'
+        f"{menu}{rows}</div>{figure}"
+        f'<div class="{PREFIX}-readout">{epoch}'
         f'<p class="d2l-explorer-lr"><span id="{uid}-lr-label">{esc["learning-rate"]}</span>: '
         f'<output class="d2l-explorer-lr-value" for="{uid}-epoch" '
         f'aria-labelledby="{uid}-lr-label"></output></p>'
@@ -132,27 +124,15 @@ def explorer_html(uid: str, labels: dict[str, str]) -> str:
     )
 
 
-class ScheduleExplorer(SphinxDirective):
+class ScheduleExplorer(explorers.LabelledExplorer):
     """The explorer; every option (a label) is required, the body is the help text."""
 
-    has_content = True
-    option_spec = {option: directives.unchanged_required for option in OPTIONS}
+    # the module's names: tests and the chapter checks read them there
+    NAME, LABELS, PREFIX = NAME, OPTIONS, PREFIX
 
-    def run(self) -> list[nodes.Node]:
-        missing = [option for option in OPTIONS if not self.options.get(option)]
-        if missing:
-            raise self.error(
-                f"{NAME}: missing label option(s) {', '.join(missing)}; give every one of "
-                f"{', '.join(OPTIONS)} in the page's language"
-            )
-        uid = f"d2l-explorer-{self.env.new_serialno(NAME)}"
-        container = nodes.container(classes=["d2l-schedule-explorer"])
-        container += self.parse_content_to_nodes()
-        container += nodes.raw("", explorer_html(uid, self.options), format="html")
-        return [container]
+    def markup(self) -> Callable[[str], str]:
+        return lambda uid: explorer_html(uid, self.options)
 
 
 def setup(app: Sphinx) -> None:
-    app.add_directive(NAME, ScheduleExplorer)
-    app.add_css_file("schedule-explorer.css")
-    app.add_js_file("schedule-explorer.js", loading_method="defer")
+    explorers.add_explorer(app, ScheduleExplorer)
