@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bookbuild import claims, results
-from bookbuild.__main__ import RUNS
+from bookbuild.runs import RUNS
 
 ROOT = Path(__file__).resolve().parent.parent
 EPOCHS = 30
