@@ -1,21 +1,27 @@
-"""Shared fixtures: where the real Fashion-MNIST files are (``$D2L_DATA_DIR``), the
-quick builds of the book, and the built HTML served on loopback to headless Chromium."""
+"""Shared fixtures (where the real Fashion-MNIST files are, the quick builds of the book,
+Colab's ipywidgets) and the test lanes.
+
+Lanes. Every test gets the markers of the slow things it needs, and `unit` when it needs
+none of them, so `pytest -m unit` is the fast lane (no data, no kernel, no framework, no
+build, no browser; README). A test's markers come from
+  - the fixtures it uses, directly or through other fixtures (FIXTURE_KINDS);
+  - its module (MODULE_KINDS), for modules whose tests start kernels, import a framework
+    or run a command without a fixture saying so;
+  - its own `@pytest.mark.kernel` (or another lane's marker), for a lone such test in a
+    module of unit tests;
+  - the root conftest.py, for the chapter notebooks' cells (nbval).
+A unit test that imports a framework or Playwright fails, naming the module: mark it.
+The browser fixtures (and Playwright) live in tests/browser/conftest.py.
+"""
 
 from __future__ import annotations
 
-import functools
 import os
-import shutil
 import subprocess
 import sys
-import threading
-from collections.abc import Callable, Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
 
 FILES = (
     "train-images-idx3-ubyte.gz",
@@ -23,6 +29,67 @@ FILES = (
     "t10k-images-idx3-ubyte.gz",
     "t10k-labels-idx1-ubyte.gz",
 )
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+
+# The slow lanes (registered, with what each needs, in pyproject.toml); `unit` is the rest.
+SLOW = ("data", "kernel", "build", "browser", "cli", "nbval")
+FIXTURE_KINDS = {
+    "fashion_mnist_dir": ("data",),
+    "builds": ("build",),  # and so `build`, and `site` (tests/browser)
+    "browser": ("browser",),  # and so `new_page` and `page` (tests/browser)
+    "colab_ipywidgets": ("kernel",),  # pip-installs Colab's ipywidgets for a kernel
+}
+# Paths relative to tests/.
+MODULE_KINDS = {
+    "test_build_execution.py": ("kernel",),  # executes small notebooks in kernels
+    "test_build_interrupt.py": ("build",),  # starts a real build and interrupts it
+    "test_build_options.py": ("cli",),  # `python -m bookbuild` with bad options
+    "test_colab_install_cell.py": ("kernel",),  # runs the install cells in a kernel
+    "test_compat_animator.py": ("kernel",),  # d2l_compat.torch in a kernel
+    "test_compat_api.py": ("kernel",),  # imports all three frameworks
+    "test_compat_data.py": ("kernel",),  # the frameworks' data loaders
+    "test_compat_training.py": ("kernel",),  # trains LeNet in each framework
+    "test_explorer_cell.py": ("kernel",),  # runs the chapter's widget cell
+    "test_results_cell.py": ("kernel",),  # runs the chapter's results cell
+    "test_scheduler_args.py": ("kernel",),  # each tab's schedulers, in its framework
+    "test_schedules.py": ("kernel",),  # executes the chapter notebooks
+    "test_spread_command.py": ("kernel",),  # runs the seed spread's notebooks
+    "browser/test_explorer_browser.py": ("kernel",),  # compares with a kernel's values
+    "browser/test_jupyterlab.py": ("kernel",),  # JupyterLab running the notebooks
+}
+# What a unit test must not import (each takes seconds, and the unit lane's environment
+# has none of them).
+HEAVY = ("torch", "tensorflow", "keras", "mxnet", "playwright", "jupyterlab")
+
+
+# After the root conftest.py's (tryfirst) has marked the notebooks, and before pytest's
+# own deselects by `-m`.
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        kinds: set[str] = set()
+        for fixture in getattr(item, "fixturenames", ()):
+            kinds.update(FIXTURE_KINDS.get(fixture, ()))
+        if item.path.is_relative_to(TESTS):
+            kinds.update(MODULE_KINDS.get(item.path.relative_to(TESTS).as_posix(), ()))
+        for kind in sorted(kinds):
+            item.add_marker(kind)
+        if not any(item.get_closest_marker(kind) for kind in SLOW):
+            item.add_marker("unit")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    if item.get_closest_marker("unit") is None:
+        return (yield)
+    before = {name for name in HEAVY if name in sys.modules}
+    result = yield
+    imported = sorted(name for name in HEAVY if name in sys.modules and name not in before)
+    if imported:
+        pytest.fail(f"a unit test imported {', '.join(imported)}: mark it (e.g. "
+                    "@pytest.mark.kernel) or list its module in tests/conftest.py's "
+                    "MODULE_KINDS", pytrace=False)
+    return result
 
 
 @pytest.fixture(scope="session")
@@ -38,9 +105,6 @@ def fashion_mnist_dir() -> Path:
     if missing:
         pytest.fail(f"D2L_DATA_DIR={value!r} lacks {', '.join(missing)}.")
     return path
-
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _build_command(build_dir: Path, max_examples: str, *extra: str) -> list[str]:
@@ -77,74 +141,6 @@ def build(builds) -> tuple[Path, str]:
     log = f"{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
     assert result.returncode == 0, f"build failed:\n{log}"
     return build_dir / "html", result.stdout
-
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-# Schemes that never leave the machine (a page opened from disk, inline resources).
-LOCAL_SCHEMES = {"file", "data", "blob", "about"}
-
-
-@pytest.fixture(scope="module")
-def site(build) -> Iterator[str]:
-    """Base URL (no trailing slash) of the quick build's HTML served on 127.0.0.1;
-    e.g. f"{site}/en/chapters/en/scheduler.html"."""
-    html_dir, _ = build
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(html_dir))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Headless Debian Chromium driven by Playwright, one per test module (so a module
-    may still start its own Playwright after this one is closed)."""
-    assert Path(CHROMIUM).exists(), "Chromium is missing: apt-get install chromium"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def new_page(browser: Browser, site: str) -> Iterator[Callable[..., Page]]:
-    """Factory of fresh pages, each in its own browser context (own storage), that reach
-    only the book: a request to anything but `site` (or a file:/data:/blob: URL) is
-    aborted. `new_page(blocked=urls)` appends each aborted request's URL to the list
-    `urls`; other keyword arguments go to `Browser.new_context` (e.g.
-    `color_scheme="dark"`, `viewport={"width": 800, "height": 600}`)."""
-    contexts: list[BrowserContext] = []
-
-    def make(blocked: list[str] | None = None, **context_options) -> Page:
-        context = browser.new_context(**context_options)
-        contexts.append(context)
-
-        def only_the_book(route: Route) -> None:
-            url = route.request.url
-            if url.startswith(site) or urlsplit(url).scheme in LOCAL_SCHEMES:
-                route.continue_()
-                return
-            if blocked is not None:
-                blocked.append(url)
-            route.abort()
-
-        # No machine here reaches a CDN, and nothing on a page may depend on one.
-        context.route("**/*", only_the_book)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
-@pytest.fixture(scope="module")
-def page(new_page: Callable[..., Page]) -> Page:
-    """One page shared by a module's tests (its storage persists between them)."""
-    return new_page()
 
 
 @pytest.fixture(scope="session")

@@ -1,13 +1,12 @@
-"""The build's execution cache: keyed on what the code cells cannot show (d2l_compat's
-source, the installed framework versions), bypassed by --no-cache, and options that
-are checked before anything runs."""
+"""The build's notebook execution, in real kernels: the cache is hit, bypassed by
+--no-cache, and survives corrupt or unreadable entries; notebooks run in parallel, each
+kernel with its own environment; a failing or dead kernel is named. What the cache is
+keyed on, and the kernels' settings, are tests/test_execution_settings.py."""
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import os
-import shutil
 import time
 from pathlib import Path
 
@@ -17,45 +16,6 @@ import pytest
 from bookbuild import execute, kernel_env
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture()
-def root_copy(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    shutil.copytree(ROOT / "d2l_compat", root / "d2l_compat",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    return root
-
-
-def test_changing_d2l_compat_changes_the_cache(root_copy: Path, tmp_path: Path) -> None:
-    before = execute.cache_dir(tmp_path / "build", root_copy)
-    module = root_copy / "d2l_compat" / "_utils.py"
-    module.write_text(module.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
-    after = execute.cache_dir(tmp_path / "build", root_copy)
-    assert before != after and before.parent == after.parent
-
-
-def test_changing_a_framework_version_changes_the_cache(
-    root_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    before = execute.cache_dir(tmp_path / "build", root_copy)
-    real = importlib.metadata.version
-
-    def fake(dist: str) -> str:
-        return "9.9.9" if dist == "torch" else real(dist)
-
-    monkeypatch.setattr(execute.importlib.metadata, "version", fake)
-    assert execute.cache_dir(tmp_path / "build", root_copy) != before
-
-
-def test_capped_and_full_runs_never_share_a_cache(
-    root_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("D2L_MAX_EXAMPLES", "100")
-    capped = execute.cache_dir(tmp_path / "build", root_copy)
-    monkeypatch.delenv("D2L_MAX_EXAMPLES")
-    assert execute.cache_dir(tmp_path / "build", root_copy) != capped
-    assert capped.name.startswith("max-100-")
 
 
 def test_cache_hit_and_no_cache(tmp_path: Path) -> None:
@@ -167,22 +127,6 @@ def _notebook(tmp_path: Path, name: str, source: str) -> execute.Job:
     return execute.Job(path, nb)
 
 
-def test_kernel_env_shares_the_cores_among_parallel_kernels(monkeypatch) -> None:
-    for name in (*kernel_env.THREAD_VARIABLES, *kernel_env.QUIET_KERNEL_ENV,
-                 *kernel_env.MALLOC_KERNEL_ENV):
-        monkeypatch.delenv(name, raising=False)
-    # all cores each
-    assert kernel_env.kernel_env(1, cpus=2) == (
-        kernel_env.QUIET_KERNEL_ENV | kernel_env.MALLOC_KERNEL_ENV
-    )
-    two = kernel_env.kernel_env(2, cpus=2)
-    assert {two[name] for name in kernel_env.THREAD_VARIABLES} == {"1"}
-    assert {kernel_env.kernel_env(3, cpus=8)[name] for name in kernel_env.THREAD_VARIABLES} == {"2"}
-    assert kernel_env.kernel_env(4, cpus=2)["OMP_NUM_THREADS"] == "1"  # never 0
-    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # the user's own setting stays
-    assert "OMP_NUM_THREADS" not in kernel_env.kernel_env(2, cpus=2)
-
-
 def test_parallel_notebooks_overlap_and_each_kernel_gets_its_env(tmp_path: Path,
                                                                   monkeypatch) -> None:
     for name in (*kernel_env.THREAD_VARIABLES, *kernel_env.MALLOC_KERNEL_ENV):
@@ -234,7 +178,10 @@ def test_a_dead_kernel_is_named_with_its_run(tmp_path: Path) -> None:
     path = tmp_path / "scheduler_pytorch.ipynb"
     nbformat.write(nb, str(path))
     with pytest.raises(execute.ExecutionError) as error:
-        execute.execute(path, nb, tmp_path / "cache", timeout=120)
+        execute.execute_all([execute.Job(path, nb, runs=1)], tmp_path / "cache", timeout=120)
+    log = tmp_path / "scheduler_pytorch.ipynb.kernel.log"
     assert str(error.value) == (
-        f"{path}: its kernel died during training run 1 of 1 (killed, or out of memory?). "
-        "The notebooks that finished are cached: run the same command again to resume.")
+        f"{path}: its kernel died during training run 1 of 1 (killed, or out of memory?); "
+        f"the kernel's own output is in {log}. The notebooks that finished are cached: "
+        "run the same command again to resume.")
+    assert log.is_file()

@@ -60,24 +60,6 @@ def test_bad_max_examples(tmp_path: Path, args: list[str], env: str | None) -> N
     assert not build.exists()
 
 
-def test_max_examples_accepts_multiples_of_ten() -> None:
-    assert options.max_examples("10", "--max-examples") == 10
-    assert options.max_examples(" 100 ", "D2L_MAX_EXAMPLES") == 100
-    for bad in ("0", "-10", "15", "1e3", "١٠", ""):  # "١٠": Arabic-Indic digits for 10
-        with pytest.raises(options.OptionError):
-            options.max_examples(bad, "--max-examples")
-
-
-@pytest.mark.parametrize("value", ["60000", "10000000"])
-def test_a_subset_as_large_as_the_data_is_refused(value: str) -> None:
-    with pytest.raises(options.OptionError) as error:
-        options.max_examples(value, "--max-examples")
-    message = str(error.value)
-    assert f"--max-examples {value} is not a subset" in message
-    assert "60000 training examples" in message and "unset" in message
-    assert options.max_examples("59990", "--max-examples") == 59990
-
-
 def test_unknown_language(tmp_path: Path) -> None:
     result = run(["--lang", "xx", "--build-dir", str(tmp_path / "b")])
     one_paragraph_error(result, "'xx'", "en, ko, id, tr, pt, zh")
@@ -174,12 +156,6 @@ def test_bad_jobs(tmp_path: Path, value: str) -> None:
     assert not build.exists()
 
 
-def test_default_jobs_is_every_notebook_at_once() -> None:
-    assert options.jobs(None, 3) == 3
-    assert options.jobs(None, 1) == 1
-    assert options.jobs(" 4 ", 3) == 4
-
-
 def test_no_data_anywhere_is_one_error_before_any_kernel(tmp_path: Path) -> None:
     """D2L_DATA_DIR unset, an empty cache and no way to download: the loader's own
     message (what to do) before anything starts, not three kernels' tracebacks."""
@@ -209,11 +185,6 @@ def test_build_dir_among_the_sources_is_refused(tmp_path: Path, where: str) -> N
     one_paragraph_error(result, f"--build-dir {where}: that is ", what, str(ROOT),
                         "--build-dir _build")
     assert sorted(p.name for p in ROOT.iterdir()) == before
-
-
-def test_build_dir_inside_the_repository_but_apart_is_fine() -> None:
-    assert options.build_dir(Path("_build"), ROOT) == ROOT / "_build"
-    assert options.build_dir(ROOT / "_other" / "x", ROOT) == ROOT / "_other" / "x"
 
 
 def test_a_second_build_in_a_busy_build_folder_stops_at_once(

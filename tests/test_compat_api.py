@@ -7,9 +7,6 @@ import time
 import numpy as np
 import pytest
 
-# d2l_compat.mxnet must be imported before mxnet itself (it restores numpy's np.bool).
-import d2l_compat.mxnet  # noqa: F401
-
 FRAMEWORKS = ("mxnet", "torch", "tensorflow")
 PUBLIC = {
     "try_gpu",
@@ -26,6 +23,13 @@ PUBLIC = {
     "TrainCallback",
     "plt",
 }
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _mxnet_first() -> None:
+    """d2l_compat.mxnet must be imported before mxnet itself (it restores numpy's
+    np.bool); imported here, not at the top, so that collecting needs no framework."""
+    import d2l_compat.mxnet  # noqa: F401
 
 
 def _module(name):

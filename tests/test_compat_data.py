@@ -6,11 +6,15 @@ import importlib
 import numpy as np
 import pytest
 
-# d2l_compat.mxnet must be imported before mxnet itself (it restores numpy's np.bool).
-import d2l_compat.mxnet  # noqa: F401
-
 FRAMEWORKS = ("mxnet", "torch", "tensorflow")
 LABEL_DTYPES = {"mxnet": np.int32, "torch": np.int64, "tensorflow": np.int32}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _mxnet_first() -> None:
+    """d2l_compat.mxnet must be imported before mxnet itself (it restores numpy's
+    np.bool); imported here, not at the top, so that collecting needs no framework."""
+    import d2l_compat.mxnet  # noqa: F401
 
 
 @pytest.fixture(autouse=True)

@@ -86,6 +86,7 @@ def test_env_dir_missing_files_is_an_error(cache, tmp_path, monkeypatch, no_netw
     assert all(name in str(info.value) for name in NAMES)
 
 
+@pytest.mark.kernel  # imports d2l_compat.torch, so torch
 def test_error_reaches_the_framework_loader(cache, tmp_path, no_network):
     from d2l_compat import torch as d2l
 

@@ -52,6 +52,7 @@ def test_bad_histories_are_named(bad, message: str) -> None:
         _results.results_table(bad)
 
 
+@pytest.mark.kernel
 def test_show_results_in_a_kernel_carries_the_histories() -> None:
     diverged = {**HISTORIES["constant"], "train_loss": [0.9, "NAN", "NAN"]}
     source = repr({**HISTORIES, "diverged": diverged}).replace("'NAN'", "math.nan")
