@@ -1,0 +1,59 @@
+"""requirements-unit.txt, the unit lane's environment: every line is pinned exactly as in
+requirements.txt, it leaves out the frameworks, Playwright and JupyterLab, and it holds
+everything its packages depend on (so pip adds nothing unpinned)."""
+
+from __future__ import annotations
+
+import importlib.metadata
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+ROOT = Path(__file__).resolve().parent.parent
+# What the unit lane exists to do without.
+HEAVY = {"torch", "tensorflow", "tensorflow-cpu", "keras", "mxnet", "playwright",
+         "jupyterlab"}
+# The installer's own tools, which requirements.txt does not pin either.
+INSTALLER = {"pip", "setuptools", "wheel"}
+
+
+def pins(name: str) -> dict[str, str]:
+    """{canonical name: the requirement line} of a requirements file's package lines."""
+    found = {}
+    for line in (ROOT / name).read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line and not line.startswith("-"):
+            found[canonicalize_name(Requirement(line).name)] = line
+    return found
+
+
+def test_every_unit_requirement_is_pinned_as_in_requirements_txt() -> None:
+    unit, full = pins("requirements-unit.txt"), pins("requirements.txt")
+    assert len(unit) > 50
+    for name, line in unit.items():
+        (spec,) = Requirement(line).specifier
+        assert spec.operator == "==", f"requirements-unit.txt: {line!r} is not a pin"
+        assert name in full, f"requirements-unit.txt: {name} is not in requirements.txt"
+        assert Requirement(full[name]).specifier == Requirement(line).specifier, \
+            f"requirements-unit.txt pins {line!r}, requirements.txt {full[name]!r}"
+
+
+def test_the_unit_lane_installs_no_framework_browser_or_jupyterlab() -> None:
+    assert not HEAVY & set(pins("requirements-unit.txt"))
+
+
+def test_unit_requirements_hold_their_dependencies() -> None:
+    """Read from the installed packages' metadata (the same versions in either
+    environment, as both install these pins)."""
+    unit = set(pins("requirements-unit.txt"))
+    missing = {}
+    for name in sorted(unit):
+        for text in importlib.metadata.requires(name) or []:
+            req = Requirement(text)
+            if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+                continue
+            dep = canonicalize_name(req.name)
+            if dep not in unit | INSTALLER:
+                missing.setdefault(dep, []).append(name)
+    assert not missing, f"requirements-unit.txt lacks (needed by): {missing}"
