@@ -1,12 +1,17 @@
 """d2l_compat's three framework modules: same API, device selection, small helpers."""
 
+import ast
 import importlib
 import inspect
 import time
+from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
+from IPython.core.inputtransformer2 import TransformerManager
 
+ROOT = Path(__file__).resolve().parent.parent
 FRAMEWORKS = ("mxnet", "torch", "tensorflow")
 PUBLIC = {
     "try_gpu",
@@ -70,44 +75,74 @@ def test_same_public_names_and_signatures():
         )
 
 
-def test_documented_signatures():
-    torch_d2l = _module("torch")
-    expected = {
-        "try_gpu": "(i: 'int' = 0) -> 'Device'",
-        "load_data_fashion_mnist": "(batch_size: 'int', "
-        "resize: 'int | tuple[int, int] | None' = None, *, "
-        "data_dir: 'str | os.PathLike[str] | None' = None) -> 'tuple[DataIter, DataIter]'",
-        "accuracy": "(y_hat: 'Array', y: 'Array') -> 'float'",
-        "evaluate_accuracy_gpu": "(net: 'Net', data_iter: 'DataIter', "
-        "device: 'Device | None' = None) -> 'float'",
-        "arange": "(*args: 'Any', **kwargs: 'Any') -> 'Array'",
-        "set_figsize": "(figsize: 'tuple[float, float]' = (3.5, 2.5)) -> 'None'",
-        "use_svg_display": "() -> 'None'",
-    }
-    for name, text in expected.items():
-        assert str(inspect.signature(getattr(torch_d2l, name))) == text, name
-    plot_params = list(inspect.signature(torch_d2l.plot).parameters.values())
-    assert [(p.name, p.default) for p in plot_params] == [
-        ("X", inspect.Parameter.empty),
-        ("Y", None),
-        ("xlabel", None),
-        ("ylabel", None),
-        ("legend", None),
-        ("xlim", None),
-        ("ylim", None),
-        ("xscale", "linear"),
-        ("yscale", "linear"),
-        ("fmts", ("-", "m--", "g-.", "r:")),
-        ("figsize", (3.5, 2.5)),
-        ("axes", None),
-    ]
-    animator_params = inspect.signature(torch_d2l.Animator).parameters
-    assert list(animator_params) == [
-        "xlabel", "ylabel", "legend", "xlim", "ylim", "xscale", "yscale", "fmts",
-        "nrows", "ncols", "figsize",
-    ]  # fmt: skip
-    callback_params = inspect.signature(_module("tensorflow").TrainCallback).parameters
-    assert list(callback_params) == ["net", "train_iter", "test_iter", "num_epochs", "device_name"]
+# The notebook of each framework module.
+NOTEBOOKS = {"mxnet": "mxnet", "torch": "pytorch", "tensorflow": "tensorflow"}
+# How d2l's book calls these beyond this chapter (readers' code calls them so too).
+D2L_CALLS = [
+    ("try_gpu", (0,), {}),
+    ("load_data_fashion_mnist", (256,), {"resize": 224}),
+    ("evaluate_accuracy_gpu", ("net", "data_iter"), {"device": None}),
+    ("accuracy", ("y_hat", "y"), {}),
+    ("set_figsize", ((3.5, 2.5),), {}),
+    ("use_svg_display", (), {}),
+    ("plot", ("X",), {"Y": None, "xlabel": "x", "ylabel": "y", "legend": [], "xlim": None,
+                      "ylim": None, "xscale": "log", "yscale": "log", "fmts": ("-",),
+                      "figsize": (3.5, 2.5), "axes": None}),
+    ("Animator", (), {"xlabel": "epoch", "ylabel": "loss", "legend": [], "xlim": [1, 10],
+                      "ylim": [0, 1], "xscale": "linear", "yscale": "linear",
+                      "fmts": ("-",), "nrows": 1, "ncols": 1, "figsize": (3.5, 2.5)}),
+    ("Accumulator", (2,), {}),
+]
+
+
+def _chapter_calls(framework: str) -> list[tuple[str, tuple, dict, str]]:
+    """Every `d2l.name(...)` call in the framework's chapter notebook, as (name, args,
+    kwargs, source) with placeholder values: what the call passes, not what it is."""
+    path = ROOT / "chapters" / "en" / "notebooks" / f"scheduler_{NOTEBOOKS[framework]}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    calls = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        code = TransformerManager().transform_cell(cell.source)  # %magics -> Python
+        for node in ast.walk(ast.parse(code)):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "d2l"):
+                assert not any(isinstance(a, ast.Starred) for a in node.args)
+                assert all(k.arg for k in node.keywords), ast.unparse(node)
+                calls.append((node.func.attr, (None,) * len(node.args),
+                              dict.fromkeys(k.arg for k in node.keywords),
+                              ast.unparse(node)))
+    return calls
+
+
+@pytest.mark.parametrize("name", FRAMEWORKS)
+def test_the_chapters_and_d2ls_calls_bind(name):
+    """Each framework module accepts every call its chapter notebook makes, and the
+    calls d2l's book makes (positional and keyword parameters by d2l's names)."""
+    module = _module(name)
+    calls = _chapter_calls(name)
+    assert {"load_data_fashion_mnist", "plot", "show_results"} <= {c[0] for c in calls}
+    calls += [(f, args, kwargs, f"{f}{args}, {kwargs}") for f, args, kwargs in D2L_CALLS]
+    if name == "tensorflow":
+        calls.append(("TrainCallback", ("net", "train_iter", "test_iter", 10, "cpu"), {},
+                      "TrainCallback(net, train_iter, test_iter, num_epochs, device_name)"))
+    for attr, args, kwargs, source in calls:
+        assert attr in module.__all__, f"d2l_compat.{name} lacks {attr}: {source}"
+        try:
+            inspect.signature(getattr(module, attr)).bind(*args, **kwargs)
+        except TypeError as error:
+            pytest.fail(f"d2l_compat.{name}.{attr} refuses {source}: {error}")
+
+
+@pytest.mark.parametrize("name", FRAMEWORKS)
+def test_every_public_name_has_its_own_docstring(name):
+    module = _module(name)
+    for attr in sorted(set(module.__all__) - {"plt"}):
+        value = getattr(module, attr)
+        # a class's own docstring, not one inherited (e.g. from keras' Callback)
+        doc = vars(value).get("__doc__") if isinstance(value, type) else value.__doc__
+        assert doc and doc.strip(), f"d2l_compat.{name}.{attr} has no docstring"
 
 
 def test_try_gpu_returns_cpu_here():
