@@ -6,20 +6,27 @@ language, and a search index that finds each language's words."""
 
 from __future__ import annotations
 
+import ast
+import gettext
 import json
 import os
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import jupytext
+import pydata_sphinx_theme
 import pytest
+import sphinx
+import sphinx_book_theme
 from bs4 import BeautifulSoup
+from IPython.core.inputtransformer2 import TransformerManager
 from markdown_it import MarkdownIt
 from mdit_py_plugins.myst_role import myst_role_plugin
 from sphinx.search import languages as search_languages
 
 from bookbuild.landing import read_book_text
-from bookbuild.languages import FRAMEWORKS, LANGUAGES
+from bookbuild.languages import FRAMEWORK_TAGS, FRAMEWORKS, LANGUAGES
 from bookbuild.results import english_claims
 from bookbuild.runs import RUNS
 
@@ -30,11 +37,69 @@ SEARCH_WORDS = {
     "pt": "aprendizado", "zh": "学习率",
 }
 
+# Where the theme labels' translations come from: sphinx-book-theme's catalog, then
+# pydata-sphinx-theme's and Sphinx's own (the "sphinx" domain).
+CATALOGS = [
+    ("booktheme", Path(sphinx_book_theme.__file__).parent / "theme" / "sphinx_book_theme"
+     / "static" / "locales"),
+    ("sphinx", Path(pydata_sphinx_theme.__file__).parent / "locale"),
+    ("sphinx", Path(sphinx.__file__).parent / "locale"),
+]
+
 
 def page(html_dir: Path, code: str) -> tuple[Path, BeautifulSoup]:
     path = html_dir / code / "chapters" / code / "scheduler.html"
     assert path.exists(), f"missing {path}"
     return path, BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+# What makes a figure in a code cell's output: a training run (its Animator), a plot, the
+# results overview.
+FIGURE_CALLS = {"train", "d2l.plot", "d2l.show_results"}
+
+
+def shown_code_cells(code: str) -> list[tuple[tuple[str, ...], str, list[str]]]:
+    """The code cells of the language's chapter source, read with jupytext (not the
+    build), each as (the frameworks whose tab shows it, its source, its tags): a cell
+    tagged with frameworks is on their tabs, an untagged one on every tab."""
+    nb = jupytext.read(ROOT / "chapters" / code / "scheduler.md", fmt="md:myst")
+    cells = []
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            tags = cell.metadata.get("tags", [])
+            shown = tuple(fw for fw in FRAMEWORK_TAGS if fw in tags) or FRAMEWORK_TAGS
+            cells.append((shown, cell.source, tags))
+    return cells
+
+
+def top_level_calls(source: str) -> list[str]:
+    """Names of the functions a cell calls when it runs (not in its def/class bodies),
+    e.g. "train", "d2l.plot"."""
+    module = ast.parse(TransformerManager().transform_cell(source))  # %magics -> Python
+    calls, todo = [], [s for s in module.body if not isinstance(
+        s, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
+    for statement in todo:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Call):
+                calls.append(ast.unparse(node.func))
+    return calls
+
+
+def expected_figures(code: str) -> dict[str, int]:
+    """{framework: figures its tab shows}: one per figure call of each shown cell whose
+    output is not removed."""
+    figures = dict.fromkeys(FRAMEWORK_TAGS, 0)
+    for shown, source, tags in shown_code_cells(code):
+        if "remove-output" not in tags:
+            for fw in shown:
+                figures[fw] += sum(call in FIGURE_CALLS for call in top_level_calls(source))
+    return figures
+
+
+def tab_of(node) -> str:
+    """The framework (sync id) of the tab holding `node`."""
+    content = node.find_parent("div", class_="sd-tab-content")
+    return content.find_previous_sibling("label")["data-sync-id"]
 
 
 def local_target(page_path: Path, url: str) -> Path | None:
@@ -55,7 +120,8 @@ def test_every_code_cell_sits_in_three_framework_tabs(build, lang) -> None:
     html_dir, _ = build
     _, soup = page(html_dir, lang.code)
     cells = soup.select("div.cell")
-    assert len(cells) >= 20
+    assert len(cells) == sum(len(shown) for shown, _, _ in shown_code_cells(lang.code)), \
+        f"{lang.code}: one div.cell per shown cell of the source and tab"
     for cell in cells:
         tab_set = cell.find_parent("div", class_="sd-tab-set")
         assert tab_set is not None, f"{lang.code}: a code cell outside a tab-set"
@@ -73,10 +139,15 @@ def test_outputs_are_real_and_images_exist(build, lang) -> None:
     assert not soup.select("div.cell div.output.error, div.cell div.output.traceback")
     text = soup.get_text()
     assert "Traceback" not in text
+    runs = sum(len(shown) * top_level_calls(source).count("train")
+               for shown, source, tags in shown_code_cells(lang.code)
+               if "remove-output" not in tags)
+    assert runs == len(RUNS) * len(FRAMEWORKS)  # what the chapter says it trains
     assert len(re.findall(r"train loss \d\.\d{3}, train acc \d\.\d{3}, test acc \d\.\d{3}", text)) \
-        == 5 * len(FRAMEWORKS)
-    images = [img["src"] for img in soup.select("div.cell img")]
-    assert len(images) >= 10 * len(FRAMEWORKS)  # 5 schedule plots + 5 training curves each
+        == runs
+    images = soup.select("div.cell img")
+    shown = {fw: sum(tab_of(img) == fw for img in images) for fw in FRAMEWORK_TAGS}
+    assert shown == expected_figures(lang.code), f"{lang.code}: figures per tab"
     for element, attr in ((soup.select("img"), "src"), (soup.select("link[href]"), "href"),
                           (soup.select("script[src]"), "src")):
         for node in element:
@@ -118,14 +189,28 @@ def test_colab_buttons_point_at_committed_notebooks(build, lang) -> None:
 @pytest.mark.parametrize("lang", [lang for lang in LANGUAGES if lang.code != "en"],
                          ids=lambda lang: lang.code)
 def test_theme_labels_are_localised(build, lang) -> None:
+    """Each theme button's label is the English build's label as the themes' and Sphinx's
+    catalogs translate it into the page's language; one they do not translate stays
+    English (and there are translated ones in every language)."""
     html_dir, _ = build
     _, english = page(html_dir, "en")
     _, soup = page(html_dir, lang.code)
+    catalogs = [gettext.translation(domain, folder, [lang.sphinx], fallback=True)
+                for domain, folder in CATALOGS]
 
     def labels(s: BeautifulSoup) -> list[str]:
         return [b.get("aria-label", "") for b in s.select("button[aria-label]")]
 
-    assert labels(soup) != labels(english), f"{lang.code}: theme labels are all English"
+    translated = 0
+    for theirs, ours in zip(labels(english), labels(soup), strict=True):
+        translations = {c.gettext(theirs) for c in catalogs} - {theirs}
+        if translations:
+            assert ours in translations, f"{lang.code}: {theirs!r} is {ours!r}, not one " \
+                f"of the catalogs' {sorted(translations)}"
+            translated += 1
+        else:
+            assert ours == theirs, f"{lang.code}: {theirs!r} (untranslated) became {ours!r}"
+    assert translated, f"{lang.code}: the catalogs translate none of {labels(english)}"
 
 
 @pytest.mark.parametrize("lang", LANGUAGES, ids=lambda lang: lang.code)
