@@ -7,7 +7,6 @@ build folder's write probe removes its file again).
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
@@ -99,17 +98,14 @@ def nearest_existing(path: Path) -> Path:
 
 
 def use_data(data_dir: Path | None) -> None:
-    """Point the kernels at `data_dir` (from :func:`data_dir`; None: d2l_compat's cache)
-    and verify the four files there before anything starts (about a second; with no
-    folder given, the cache's, downloaded once as the kernels would).
+    """Verify the four Fashion-MNIST files in `data_dir` (from :func:`data_dir`; None:
+    d2l_compat's cache) before anything starts, as the kernels will load them (about a
+    second; with no folder given, the cache's, downloaded once as the kernels would).
 
     Raises OptionError with the loader's message (what to do) when they are unusable.
     """
-    if data_dir is not None:
-        # Kernels run in the build folder: a relative path must not change meaning.
-        os.environ["D2L_DATA_DIR"] = str(data_dir)
     try:
-        _fashion_mnist.load_raw()
+        _fashion_mnist.load_raw(data_dir)
     except _fashion_mnist.FashionMNISTError as error:
         raise OptionError(str(error)) from None
 

@@ -94,17 +94,30 @@ def render(
     config_path, toc_path = src / "_config.yml", src / "_toc.yml"
     config_path.write_text(yaml.safe_dump(config, allow_unicode=True))
     toc_path.write_text(yaml.safe_dump(language_toc(lang, root), allow_unicode=True))
-    subprocess.run(
+    done = subprocess.run(
         [
             sys.executable, "-c", "from jupyter_book.cli.main import main; main()",
             "build", str(src),
             "--config", str(config_path), "--toc", str(toc_path),
             "--path-output", str(work), "--all", "-W", "-n", "--keep-going", "-q",
         ],
-        check=True,
-        cwd=src,
+        cwd=src, stderr=subprocess.PIPE, text=True, errors="replace",
     )
+    # its warnings, for the user to read (and for ran_out_of_space)
+    sys.stderr.write(done.stderr)
+    done.check_returncode()
     return publish(work / "_build" / "html", build_dir / "html" / lang.code)
+
+
+def ran_out_of_space(error: subprocess.CalledProcessError, build_dir: Path) -> bool:
+    """Whether Jupyter Book failed because the build folder's disk is full (its
+    traceback says so, or less than a megabyte is left), not because of the text."""
+    if "No space left on device" in (error.stderr or ""):
+        return True
+    try:
+        return shutil.disk_usage(build_dir).free < 2**20
+    except OSError:
+        return False
 
 
 def publish(html: Path, target: Path) -> Path:
@@ -119,6 +132,10 @@ def publish(html: Path, target: Path) -> Path:
             shutil.rmtree(leftover)
     try:
         shutil.copytree(html, staging)
+    except shutil.Error as error:  # the copy's errors, collected: tell the first
+        shutil.rmtree(staging, ignore_errors=True)
+        _, dst, why = error.args[0][0]
+        raise OSError(f"{why} (copying the book into {dst})") from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -44,7 +44,8 @@ from .config import ROOT
 from .kernel_env import THREAD_VARIABLES, kernel_env
 from .lock import BuildFolderBusy, build_folder_lock
 from .progress import Display
-from .vocabulary import FRAMEWORK_DISTS, FRAMEWORK_TAGS, RUNS
+from .settings import Settings
+from .vocabulary import FRAMEWORK_DISTS, FRAMEWORK_TAGS, LANGUAGES, RUNS
 
 DEFAULT_OUT = ROOT / "chapters" / "results" / "seed_spread.json"
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
@@ -259,15 +260,12 @@ def main(argv: list[str] | None = None) -> int:
         options.use_data(data_dir)
     except ValueError as error:  # OptionError included
         parser.error(str(error))
-    if cap is None:
-        os.environ.pop("D2L_MAX_EXAMPLES", None)
-    else:
-        os.environ["D2L_MAX_EXAMPLES"] = str(cap)
     threads = build_threads()
-    os.environ.update({k: v for k, v in threads.items() if v})
+    # the full build's kernel settings whatever --jobs is, then the data and subset
+    env = Settings(LANGUAGES, cap, len(FRAMEWORK_TAGS), build_dir, data_dir).kernel_env()
     try:
         with build_folder_lock(build_dir):
-            return _measure(frameworks, seeds, jobs, cap, out, build_dir, threads, err)
+            return _measure(frameworks, seeds, jobs, cap, out, build_dir, threads, env, err)
     except (SpreadError, BuildFolderBusy) as error:
         print(f"bookbuild.spread: {error}", file=sys.stderr)
         return 1
@@ -283,7 +281,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _measure(frameworks: list[str], seeds: list[int], jobs: int, cap: int | None, out: Path,
-             build_dir: Path, threads: dict[str, str], err: Console) -> int:
+             build_dir: Path, threads: dict[str, str], env: dict[str, str],
+             err: Console) -> int:
     data = read_spread(out) or {}
     compat = compat_hash()
     here = {"max_examples": cap, "d2l_compat": compat, "threads": threads}
@@ -350,12 +349,12 @@ def _measure(frameworks: list[str], seeds: list[int], jobs: int, cap: int | None
                   f"({'executed' if outcome.executed else 'from the cache'} in "
                   f"{outcome.seconds:.0f} s; {time.perf_counter() - start:.0f} s so far)")
 
-    cache_path = execute.cache_dir(build_dir, ROOT)
+    cache_path = execute.cache_dir(build_dir, ROOT, cap)
     overall = display.progress.add_task(f"seed spread: 0 of {total} notebooks", total=total)
     if jobs_list:
         with display.progress:
             try:
-                execute.execute_all(jobs_list, cache_path, parallel=jobs,
+                execute.execute_all(jobs_list, cache_path, parallel=jobs, env=env,
                                     on_outcome=on_outcome)
             except execute.ExecutionError as error:
                 raise SpreadError(str(error)) from None

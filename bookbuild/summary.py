@@ -1,0 +1,70 @@
+"""What the build prints when it ends: each framework's execution, the results table,
+the checks, and the seed spread's part."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from . import results, spread, spread_view
+from .config import ROOT
+from .settings import Settings
+from .vocabulary import FRAMEWORK_TAGS
+
+
+def executions(timings: dict[str, tuple[bool, float]],
+               by_framework: dict[str, results.Histories]) -> None:
+    """Each framework's execution time (or cache hit), then the results table."""
+    print("\nper framework:")
+    for fw in FRAMEWORK_TAGS:
+        if fw not in timings:
+            continue
+        ran, seconds = timings[fw]
+        print(f"  {fw}: " + (f"executed in {seconds:.0f} s" if ran else "cache hit"))
+    print("\nresults (the table at the end of the chapter):")
+    print(results.format_table(by_framework))
+
+
+def spread_part(spread_: spread_view.Spread | None,
+                by_framework: dict[str, results.Histories], claims: Sequence,
+                capped: bool) -> None:
+    """Staleness, seed 0 against this build's runs, and every claim on every seed."""
+    if spread_ is None:
+        print(f"seed spread: none ({spread.DEFAULT_OUT.relative_to(ROOT)} is missing); "
+              "the pages show no spread. Measure it with `python -m bookbuild.spread`.")
+        return
+    if capped:
+        print("seed spread: not shown on this quick build's pages (it is of full-data runs)")
+    for reason in spread_.stale:
+        print(f"WARNING: the seed spread is stale: {reason}. Every page says so; measure it "
+              "again with `python -m bookbuild.spread`.")
+    if not capped and not spread_.stale:
+        differences = spread_view.seed_zero_differences(spread_, by_framework)
+        for problem in differences:
+            print(f"WARNING: {problem} (the spread was measured on another machine or "
+                  "with other thread settings?)")
+        if not differences:
+            print("seed spread: seed 0 of every framework equals this build's runs exactly")
+    print("claims of the text on every seed of the spread (holds on k of n seeds):")
+    print(spread_view.format_claims_table(spread_view.claims_by_seed(claims, spread_)))
+
+
+def report(settings: Settings, timings: dict[str, tuple[bool, float]],
+           by_framework: dict[str, results.Histories], claims: Sequence,
+           spread_: spread_view.Spread | None, notebooks: int,
+           seconds: tuple[float, float]) -> None:
+    """The summary of a build that succeeded; `seconds`: (execution, rendering)."""
+    executions(timings, by_framework)
+    executed = sum(1 for ran, _ in timings.values() if ran)
+    threads = settings.kernel_env().get("OMP_NUM_THREADS")
+    print(f"notebooks executed: {executed} of {notebooks}, up to {settings.jobs} at once"
+          + (f" with {threads} compute thread(s) each" if executed and threads else ""))
+    print(f"execution: {seconds[0]:.0f} s, rendering: {seconds[1]:.0f} s, "
+          f"total: {sum(seconds):.0f} s")
+    if settings.capped:
+        print(f"checked: no diverged run. QUICK BUILD on a {settings.max_examples}-example "
+              "subset: the claims of the text were not checked and every page says so.")
+    else:
+        print(f"checked: no diverged run; {len(claims)} claims of the text hold on every "
+              "framework")
+    spread_part(spread_, by_framework, claims, settings.capped)
+    print(f"book: {settings.build_dir / 'html' / 'index.html'}")
