@@ -23,49 +23,38 @@ MyST parser (myst-parser's parser factory with `_config.yml`'s extensions).
 
 from __future__ import annotations
 
-import gettext
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import partial
 from pathlib import Path
 
-import pybtex.plugin
-import sphinx
 from docutils.parsers.rst import Directive
 from docutils.parsers.rst.directives.admonitions import Admonition, Note
 from markdown_it import MarkdownIt
-from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
-from myst_parser.config.main import MdParserConfig
 from myst_parser.parsers.directives import (
     DirectiveParsingResult,
     MarkupError,
     parse_directive_text,
 )
-from myst_parser.parsers.mdit import create_md_parser
-from pybtex.backends import BaseBackend
-from pybtex.database import BibliographyData, parse_file
-from pybtex.exceptions import PybtexError
-from pybtex.richtext import BaseMultipartText, BaseText, Text
-from pybtex.style import FormattedEntry
 from sphinx_design.tabs import TabItemDirective, TabSetDirective
 from sphinxcontrib.bibtex.citation_target import parse_citation_targets
 from sphinxcontrib.bibtex.directives import BibliographyDirective
-from sphinxcontrib.bibtex.plugin import find_plugin
-from sphinxcontrib.bibtex.richtext import BaseReferenceText
-from sphinxcontrib.bibtex.style.referencing import BaseReferenceStyle, format_references
+from sphinxcontrib.bibtex.style.referencing import format_references
 from sphinxcontrib.bibtex.style.template import SphinxReferenceInfo
 
-from .config import ROOT, book_config
-from .sources import SourceError
+from .book_markdown import (
+    ADMONITIONS,
+    Book,
+    PlainMarkdownError,
+    admonition_title,
+    book,
+    parse,
+    plugin,
+    unlinked,
+)
+from .config import ROOT
 
-# Sphinx's admonition titles (sphinx.locale.admonitionlabels), as msgids of its catalog
-ADMONITIONS = {
-    "attention": "Attention", "caution": "Caution", "danger": "Danger", "error": "Error",
-    "hint": "Hint", "important": "Important", "note": "Note", "seealso": "See also",
-    "tip": "Tip", "warning": "Warning",
-}
 TAB_SYNC_GROUP = "framework"
 # Bibliography filters that mean "what this page cites": one page per language
 BIBLIOGRAPHY_FILTERS = {None, "cited", "docname in docnames", "cited and docname in docnames"}
@@ -88,86 +77,10 @@ _PLAIN_INLINE = {
 _DIRECTIVE_INFO = re.compile(r"^\{([^{}\s]+)\}\s*(.*)$")
 
 
-class PlainMarkdownError(SourceError):
-    """A chapter source holds MyST that has no plain-Markdown form here; the message
-    names the construct, the source file and line."""
-
-
-@dataclass(frozen=True)
-class _Book:
-    """What the conversion takes from the book's `_config.yml`."""
-
-    parser: MarkdownIt
-    bibfile: Path
-    bibliography: BibliographyData
-    reference_style: BaseReferenceStyle
-    entry_style_name: str
-    formatted: dict[str, FormattedEntry]
-    # pybtex looks plugins up among all entry points each time: once is enough here
-    markdown: BaseBackend = field(default_factory=lambda: _plugin("pybtex.backends", "markdown"))
-
-
-@lru_cache
-def _plugin(group: str, name: str):
-    """One shared instance of pybtex's plugin `name` of `group` (they keep no state)."""
-    return pybtex.plugin.find_plugin(group, name)()
-
-
-@lru_cache(maxsize=4096)
-def _parse(parser: MarkdownIt, markdown: str) -> list[Token]:
-    """`parser`'s tokens of `markdown`: every framework's notebook converts the same cells,
-    and the caller only reads them."""
-    return parser.parse(markdown)
-
-
-@lru_cache
-def _book(root: Path) -> _Book:
-    """The parser, bibliography and styles of the book at `root`, as its pages use them."""
-    config = book_config(root)
-    extensions = set(config.get("parse", {}).get("myst_enable_extensions", []))
-    parser = create_md_parser(MdParserConfig(enable_extensions=extensions), RendererHTML)
-    sphinx_config = config.get("sphinx", {}).get("config", {})
-    # sphinxcontrib-bibtex's defaults where _config.yml says nothing
-    reference_style = find_plugin("sphinxcontrib.bibtex.style.referencing",
-                                  sphinx_config.get("bibtex_reference_style", "label"))()
-    entry_style_name = sphinx_config.get("bibtex_default_style", "alpha")
-    bibfiles = config.get("bibtex_bibfiles", [])
-    if len(bibfiles) != 1:
-        raise ValueError(f"_config.yml: expected one bibtex_bibfiles entry, got {bibfiles}")
-    bibfile = root / bibfiles[0]
-    try:
-        bibliography = parse_file(str(bibfile))
-    except PybtexError as error:
-        raise PlainMarkdownError(f"{bibfile}: the bibliography cannot be read ({error}).") \
-            from None
-    style = _plugin("pybtex.style.formatting", entry_style_name)
-    # Only label reference styles read the entry's label; the page labels its own list.
-    formatted = {e.key: e for e in style.format_entries(bibliography.entries.values())}
-    return _Book(parser, bibfile, bibliography, reference_style, entry_style_name, formatted)
-
-
-def admonition_title(name: str, language: str) -> str:
-    """The title Sphinx gives the admonition `name` on a page in `language` (a Sphinx
-    language code such as ``ko`` or ``zh_CN``)."""
-    catalog = gettext.translation("sphinx", localedir=Path(sphinx.__file__).parent / "locale",
-                                  languages=[language], fallback=True)
-    return catalog.gettext(ADMONITIONS[name])
-
-
 def jupyter_anchor(heading: str) -> str:
     """The id JupyterLab gives a heading with text `heading` (its textContent with
     spaces replaced by ``-``)."""
     return heading.replace(" ", "-")
-
-
-def _unlinked(text: BaseText) -> BaseText:
-    """`text` with sphinxcontrib-bibtex's reference parts (which render only to docutils
-    links) as plain text."""
-    if isinstance(text, BaseReferenceText):
-        return Text(*(_unlinked(part) for part in text.parts))
-    if isinstance(text, BaseMultipartText):
-        return text._create_similar(_unlinked(part) for part in text.parts)
-    return text
 
 
 def _inline_text(token: Token) -> str:
@@ -197,7 +110,7 @@ class _Converter:
     notebook cites (for its bibliography), and the keys each conversion cites are
     collected in `self.cites`."""
 
-    def __init__(self, book: _Book, *, source: Path, framework: str, language: str,
+    def __init__(self, book: Book, *, source: Path, framework: str, language: str,
                  drop: Collection[str], headings: dict[str, str | None],
                  cited: Sequence[str]) -> None:
         self.book, self.source, self.framework, self.language = book, source, framework, language
@@ -211,7 +124,7 @@ class _Converter:
     def convert(self, markdown: str, first_line: int | None) -> str:
         """`markdown` as plain Markdown; `first_line` is its 1-based line in the source
         (None when unknown), for error messages."""
-        tokens = _parse(self.book.parser, markdown)
+        tokens = parse(self.book.parser, markdown)
         lines = markdown.split("\n")
         blocks: list[tuple[int, int, list[str]]] = []
         for token in tokens:
@@ -286,7 +199,7 @@ class _Converter:
                                        pre_text=target.pre, post_text=target.post)
             references.append((self.book.bibliography.entries[target.key],
                                self.book.formatted[target.key], info))
-        return _unlinked(format_references(style, kind, references)).render(self.book.markdown)
+        return unlinked(format_references(style, kind, references)).render(self.book.markdown)
 
     def _link(self, name: str, content: str, line: int | None) -> str:
         match = re.fullmatch(r"(?s)(.*?)\s*<([^<>]+)>", content)
@@ -354,7 +267,7 @@ class _Converter:
         body_line = _offset(line, 1 + parsed.body_offset)
         body = "\n".join(parsed.body)
         kept = []
-        for item in _parse(self.book.parser, body):
+        for item in parse(self.book.parser, body):
             if item.type == "colon_fence" and item.info.split()[:1] == ["{tab-item}"]:
                 item_line = _offset(body_line, item.map[0])
                 first = item.info.strip()[len("{tab-item}"):].strip()
@@ -371,7 +284,7 @@ class _Converter:
         return text.split("\n") if text else []
 
     def _bibliography(self, style_name: str) -> list[str]:
-        style = _plugin("pybtex.style.formatting", style_name)
+        style = plugin("pybtex.style.formatting", style_name)
         entries = [self.book.bibliography.entries[key] for key in dict.fromkeys(self.cited)]
         # pybtex's "newblock" breaks an entry into lines: keep them inside the list item
         return [f"- {entry.text.render(self.book.markdown)}".replace("\n", "\n  ")
@@ -383,7 +296,7 @@ def _headings(parser: MarkdownIt, cells: Sequence[str]) -> dict[str, str | None]
     it (None when none is)."""
     headings: dict[str, str | None] = {}
     for markdown in cells:
-        tokens = _parse(parser, markdown)
+        tokens = parse(parser, markdown)
         for i, token in enumerate(tokens):
             if token.type == "myst_target":
                 below = tokens[i + 1:i + 3]
@@ -410,10 +323,10 @@ def plain_cells(cells: Sequence[str], *, source: Path, framework: str, language:
             file and line), a citation key missing from the bibliography, or a
             `{ref}`/`{numref}` to a label that is not above a heading of `source`.
     """
-    book = _book(root.resolve())
+    the_book = book(root.resolve())
     lines = list(first_lines) if first_lines is not None else [None] * len(cells)
-    make = partial(_Converter, book, source=source, framework=framework,
-                   language=language, drop=drop, headings=_headings(book.parser, cells))
+    make = partial(_Converter, the_book, source=source, framework=framework,
+                   language=language, drop=drop, headings=_headings(the_book.parser, cells))
     # A first pass finds what the notebook cites, which its bibliography lists.
     first = make(cited=())
     for markdown, line in zip(cells, lines, strict=True):
