@@ -26,6 +26,7 @@ import argparse
 import hashlib
 import importlib.metadata
 import json
+import math
 import os
 import platform
 import statistics
@@ -183,21 +184,33 @@ def mean_sd(values: Sequence[float]) -> tuple[float, float]:
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
+def _final(history: Mapping[str, Sequence[float | None]], key: str) -> float:
+    value = history[key][-1]
+    return math.nan if value is None else float(value)
+
+
+def final_stats(by_seed: Mapping[int, results.Histories]
+                ) -> list[tuple[str, tuple[float, float], tuple[float, float]]]:
+    """Per run (in the chapter's order) of one framework's `by_seed` histories: (run,
+    (mean, sd) of the final test accuracy, (mean, sd) of the final train-test gap)."""
+    rows = []
+    for run in RUNS:
+        histories = [h[run] for h in by_seed.values() if run in h]
+        if histories:
+            rows.append((run, mean_sd([_final(h, "test_acc") for h in histories]),
+                         mean_sd([_final(h, "train_acc") - _final(h, "test_acc")
+                                  for h in histories])))
+    return rows
+
+
 def summary(data: Mapping[str, Any]) -> str:
     """Per framework and run: seeds, final test accuracy and train-test gap as
     mean ± sd."""
     lines = [f"{'framework':<11} {'run':<13} {'seeds':<10} {'test acc':<16} {'gap':<16}"]
     for fw in FRAMEWORK_TAGS:
         by_seed = seed_histories(data, fw)
-        if not by_seed:
-            continue
-        for run in RUNS:
-            finals = [h[run] for h in by_seed.values() if run in h]
-            if not finals:
-                continue
-            acc = mean_sd([h["test_acc"][-1] for h in finals])
-            gap = mean_sd([h["train_acc"][-1] - h["test_acc"][-1] for h in finals])
-            seeds = ",".join(str(s) for s in by_seed)
+        seeds = ",".join(str(s) for s in by_seed)
+        for run, acc, gap in final_stats(by_seed):
             lines.append(f"{fw:<11} {run:<13} {seeds:<10} {acc[0]:.3f} ± {acc[1]:.3f}    "
                          f"{gap[0]:.3f} ± {gap[1]:.3f}")
     return "\n".join(lines)

@@ -85,26 +85,11 @@ def load(path: Path, notebooks_by_fw: Mapping[str, nbformat.NotebookNode],
 # ------------------------------------------------------------ numbers
 
 
-def _final(history: Mapping[str, Sequence[float | None]], key: str) -> float:
-    value = history[key][-1]
-    return math.nan if value is None else float(value)
-
-
 def run_stats(spread_: Spread, framework: str) -> list[tuple[str, tuple[float, float],
                                                              tuple[float, float]]]:
     """Per run of `framework`: (run, (mean, sd) of the final test accuracy, (mean, sd)
     of the final train-test gap) over its seeds."""
-    rows = []
-    seeds = spread_.by_framework.get(framework, {})
-    for run in RUNS:
-        histories = [h[run] for h in seeds.values() if run in h]
-        if not histories:
-            continue
-        acc = spread.mean_sd([_final(h, "test_acc") for h in histories])
-        gap = spread.mean_sd([_final(h, "train_acc") - _final(h, "test_acc")
-                              for h in histories])
-        rows.append((run, acc, gap))
-    return rows
+    return spread.final_stats(spread_.by_framework.get(framework, {}))
 
 
 def typical_sd(spread_: Spread, framework: str) -> float:
