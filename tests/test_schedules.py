@@ -10,6 +10,7 @@ probe cell after every cell that plots a schedule (`lrs = ...`) or trains
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from pathlib import Path
@@ -131,8 +132,8 @@ def test_training_applies_the_plotted_schedule(probes, framework: str) -> None:
 
 
 def test_frameworks_plot_the_same_curves(probes) -> None:
-    reference, _ = probes["pytorch"]
-    for framework in FRAMEWORK_TAGS:
-        plots, _ = probes[framework]
-        for name, lrs, ref in zip(PLOTS, plots, reference, strict=True):
-            assert_close(lrs, ref, f"{framework} vs pytorch, {name}")
+    for a, b in itertools.combinations(FRAMEWORK_TAGS, 2):  # each pair of distinct ones
+        plots_a, _ = probes[a]
+        plots_b, _ = probes[b]
+        for name, lrs_a, lrs_b in zip(PLOTS, plots_a, plots_b, strict=True):
+            assert_close(lrs_a, lrs_b, f"{a} vs {b}, {name}")
