@@ -46,6 +46,7 @@ MODULE_KINDS = {
     "test_build_interrupt.py": ("build",),  # starts a real build and interrupts it
     "test_build_options.py": ("cli",),  # `python -m bookbuild` with bad options
     "test_colab_install_cell.py": ("kernel",),  # runs the install cells in a kernel
+    "test_disk_full.py": ("build",),  # builds on a full tmpfs
     "test_compat_animator.py": ("kernel",),  # d2l_compat.torch in a kernel
     "test_compat_api.py": ("kernel",),  # imports all three frameworks
     "test_compat_data.py": ("kernel",),  # the frameworks' data loaders
