@@ -19,10 +19,12 @@ from .config import ROOT
 FILE_NAME = "book.yml"
 # One-line texts the build puts on the pages, besides the title, author line and landing
 # page: the quick-build notice, the line on MXNet next to the Colab buttons, the code
-# toggle of the widget cells (MyST-NB's), and the seed spread under the results table.
+# toggle of the widget cells (MyST-NB's), the seed spread under the results table, and
+# the figures' text alternatives.
 LINES = ("subset_notice", "colab_mxnet_note", "code_prompt_show", "code_prompt_hide",
          "spread_table", "spread_columns", "spread_band", "spread_differ", "spread_stale",
-         "spread_quick")
+         "spread_quick", "figure_training", "figure_schedule", "figure_results",
+         "figure_value", "figure_list", "figure_list_end")
 KEYS = ("title", "author", "landing", *LINES)
 # `subset_notice` names the example count with this placeholder
 COUNT = "{n}"
@@ -33,6 +35,16 @@ PLACEHOLDERS = {
     "spread_band": ("{seeds}",),
     "spread_differ": ("{framework}", "{sd}"),
     "spread_stale": ("{date}",),
+    # the figures' text alternatives (bookbuild/figures.py); figure_list and
+    # figure_list_end join two items of a list (CLDR's list patterns): the last two by
+    # figure_list_end ("{first} and {second}"), every other by figure_list
+    "figure_training": ("{framework}", "{run}", "{epochs}", "{values}"),
+    "figure_schedule": ("{framework}", "{schedule}", "{start}", "{end}", "{first}", "{last}",
+                        "{max}", "{max_epoch}", "{min}", "{min_epoch}"),
+    "figure_results": ("{framework}", "{panels}", "{runs}", "{best}", "{value}"),
+    "figure_value": ("{metric}", "{value}"),
+    "figure_list": ("{first}", "{second}"),
+    "figure_list_end": ("{first}", "{second}"),
 }
 
 

@@ -29,6 +29,7 @@ from . import (
     summary,
     translations,
 )
+from . import figures as page_figures
 from .cache import describe, disk_full
 from .claims import Claim, ClaimError
 from .progress import Display
@@ -224,9 +225,12 @@ def write_pages(settings: Settings, sources: Sources, executed: Executed,
         by_fw = {fw: executed.notebooks[notebooks.notebook_path(source, fw)]
                  for fw in FRAMEWORK_TAGS}
         page = pages.page_notebook(source, notebooks.read_source(source), by_fw)
-        spread_view.decorate(page, landing.read_book_text(source.parent.name, settings.root),
-                             spread_, executed.by_framework, capped=settings.capped,
-                             figures=figures)
+        text = landing.read_book_text(source.parent.name, settings.root)
+        spread_view.decorate(page, text, spread_, executed.by_framework,
+                             capped=settings.capped, figures=figures)
+        # every figure's text alternative, from the runs this language's notebooks trained
+        page_figures.describe(page, text, {fw: results.histories_of(nb, f"{fw} ({source})")
+                                           for fw, nb in by_fw.items()})
         page_files[source.parent.name] = pages.write_page(
             pages.page_path(source, settings.build_dir / "pages", settings.root), page)
     results_file = spread_view.write_explorer_data(

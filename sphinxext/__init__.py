@@ -1,8 +1,8 @@
 """Local Sphinx extension of the book: framework tabs around executed cells,
 per-framework Colab buttons, the language switcher, the notice on every page of a
 build that trained on a subset of the data, MathJax served from the book itself,
-the kernel-free schedule and results explorers, and the widget cells' code toggle named
-in the page's language.
+the kernel-free schedule and results explorers, the widget cells' code toggle named
+in the page's language, and the figures in dark mode.
 
 Loaded by Jupyter Book through `sphinx: local_extensions: {sphinxext: ./}`.
 """
@@ -18,6 +18,7 @@ from . import (
     code_toggle,
     colab,
     console_fixes,
+    figures,
     framework_tabs,
     languages,
     mathjax,
@@ -60,6 +61,7 @@ def setup(app: Sphinx) -> dict:
     schedule_explorer.setup(app)
     results_explorer.setup(app)
     code_toggle.setup(app)
+    figures.setup(app)
     app.connect("builder-inited", _add_static_path)
     app.add_css_file("book.css")
     app.add_js_file("language-switch.js", loading_method="defer")
