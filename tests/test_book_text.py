@@ -21,6 +21,12 @@ spread_band: "Band: Spanne über {seeds} Seeds."
 spread_differ: "Mit {framework} schwankt sie um {sd}."
 spread_stale: "Gemessen am {date} für anderen Code."
 spread_quick: "Schnell: ohne Streuung."
+figure_training: "{framework}, Lauf „{run}“: nach {epochs} Epochen {values}."
+figure_schedule: "{framework}, {schedule}: Epochen {start} bis {end}, von {first} bis {last}, höchstens {max} (Epoche {max_epoch}), mindestens {min} (Epoche {min_epoch})."
+figure_results: "{framework}, {panels} der Läufe {runs}; am höchsten: {best} ({value})."
+figure_value: "{metric} {value}"
+figure_list: "{first}, {second}"
+figure_list_end: "{first} und {second}"
 landing: |
   Text mit [Link](https://d2l.ai).
 
