@@ -74,6 +74,11 @@ def parser() -> Parser:
         help="how many framework notebooks execute at once, each kernel's frameworks "
              "then using N-th of the CPU cores, at least one thread (default: all 3)",
     )
+    p.add_argument(
+        "--pdf", action="store_true",
+        help="also print each language's chapter as one PDF per framework, with headless "
+             "Chromium, into html/<lang>/pdf/ (and link them from the pages)",
+    )
     p.add_argument("--build-dir", type=Path, default=ROOT / "_build",
                    help="where everything the build writes goes (default: _build)")
     return p
@@ -94,6 +99,8 @@ def settings(args: argparse.Namespace, environ: os._Environ[str] | dict[str, str
     else:
         value = environ.get(MAX_EXAMPLES_ENV, "")
         cap = options.max_examples(value, MAX_EXAMPLES_ENV) if value.strip() else None
+    if args.pdf:
+        options.pdf_printer()
     return Settings(
         langs=langs,
         max_examples=cap,
@@ -101,4 +108,5 @@ def settings(args: argparse.Namespace, environ: os._Environ[str] | dict[str, str
         build_dir=options.build_dir(args.build_dir, ROOT),
         data_dir=options.data_dir(environ.get(DATA_DIR_ENV)),
         use_cache=not args.no_cache,
+        pdf=args.pdf,
     )

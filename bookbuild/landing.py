@@ -19,12 +19,13 @@ from .config import ROOT
 FILE_NAME = "book.yml"
 # One-line texts the build puts on the pages, besides the title, author line and landing
 # page: the quick-build notice, the line on MXNet next to the Colab buttons, the code
-# toggle of the widget cells (MyST-NB's), the seed spread under the results table, and
-# the figures' text alternatives.
+# toggle of the widget cells (MyST-NB's), the seed spread under the results table, the
+# figures' text alternatives, the link to a PDF of the section (--pdf) and what a printed
+# explorer says in place of its help text.
 LINES = ("subset_notice", "colab_mxnet_note", "code_prompt_show", "code_prompt_hide",
          "spread_table", "spread_columns", "spread_band", "spread_differ", "spread_stale",
          "spread_quick", "figure_training", "figure_schedule", "figure_results",
-         "figure_value", "figure_list", "figure_list_end")
+         "figure_value", "figure_list", "figure_list_end", "pdf_link", "explorer_print")
 KEYS = ("title", "author", "landing", *LINES)
 # `subset_notice` names the example count with this placeholder
 COUNT = "{n}"
@@ -45,6 +46,7 @@ PLACEHOLDERS = {
     "figure_value": ("{metric}", "{value}"),
     "figure_list": ("{first}", "{second}"),
     "figure_list_end": ("{first}", "{second}"),
+    "pdf_link": ("{framework}",),
 }
 
 

@@ -7,6 +7,7 @@ build folder's write probe removes its file again).
 
 from __future__ import annotations
 
+import importlib.util
 import tempfile
 from pathlib import Path
 
@@ -169,3 +170,18 @@ def data_dir(value: str | None) -> Path | None:
             "it to let d2l_compat use its cache (downloading the files once)."
         )
     return resolved
+
+
+def pdf_printer() -> None:
+    """`--pdf` can print: Playwright is installed and so is Chromium (checked before
+    anything is executed, not after the rendering). Raises OptionError otherwise."""
+    from .pdf import chromium
+
+    missing = [what for what, there in (
+        ("Playwright (pip install -r requirements.txt)", importlib.util.find_spec("playwright")),
+        ("Chromium (apt-get install chromium fonts-noto-cjk)", chromium()),
+    ) if there is None]
+    if missing:
+        raise OptionError(f"--pdf prints the chapter with headless Chromium driven by "
+                          f"Playwright, and this machine lacks {' and '.join(missing)}: "
+                          "install it, or leave --pdf out.")

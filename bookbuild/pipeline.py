@@ -1,4 +1,5 @@
-"""The build, step by step: sources → notebooks → execute → check → pages → render.
+"""The build, step by step: sources → notebooks → execute → check → pages → render →
+PDFs (--pdf) → publish.
 
 :func:`build` reads as those steps; each is a function below that hands its work to
 the module with that one job and returns what the next step needs. Every step gets the
@@ -22,6 +23,7 @@ from . import (
     landing,
     notebooks,
     pages,
+    pdf,
     render,
     results,
     spread,
@@ -44,7 +46,8 @@ class Failed(Exception):
 
 # The errors each module raises with a message for the user, as they are.
 TOLD = (SourceError, landing.BookTextError, ClaimError, execute.ExecutionError,
-        execute.CacheError, pages.PageError, results.ResultsError, spread.SpreadError)
+        execute.CacheError, pages.PageError, results.ResultsError, spread.SpreadError,
+        pdf.PdfError)
 
 
 def build(settings: Settings, err: Console) -> int:
@@ -57,7 +60,11 @@ def build(settings: Settings, err: Console) -> int:
         spread_ = check_runs(settings, sources, executed)
         page_files, results_file = write_pages(settings, sources, executed, spread_)
         executed_at = time.perf_counter()
-        render_books(settings, page_files, results_file)
+        rendered = render_books(settings, page_files, results_file)
+        pdfs_at = time.perf_counter()
+        printed = make_pdfs(settings, rendered, err)
+        pdf_seconds = time.perf_counter() - pdfs_at
+        publish_books(settings, rendered)
     except TOLD as error:
         print(f"bookbuild: {error}", file=sys.stderr)
         return 1
@@ -74,7 +81,8 @@ def build(settings: Settings, err: Console) -> int:
         return 1
     summary.report(settings, executed.timings, executed.by_framework, sources.claims,
                    spread_, len(sources.chapters) * len(FRAMEWORK_TAGS),
-                   (executed_at - start, time.perf_counter() - executed_at))
+                   (executed_at - start, time.perf_counter() - executed_at - pdf_seconds),
+                   (printed, pdf_seconds) if settings.pdf else None)
     return 0
 
 
@@ -242,12 +250,16 @@ def write_pages(settings: Settings, sources: Sources, executed: Executed,
 # ------------------------------------------------------------------ render
 
 
-def render_books(settings: Settings, page_files: dict[str, Path], results_file: Path) -> None:
-    """One Jupyter Book per language, each published whole, then the root page."""
+def render_books(settings: Settings, page_files: dict[str, Path],
+                 results_file: Path) -> dict[str, Path]:
+    """One Jupyter Book per language, each rendered into its own folder of the build
+    (published by :func:`publish_books`): the folder by language code."""
+    rendered = {}
     for lang in settings.langs:
         try:
-            render.render(lang, page_files[lang.code], settings.build_dir, settings.root,
-                          settings.max_examples, results_file=results_file)
+            rendered[lang.code] = render.render(
+                lang, page_files[lang.code], settings.build_dir, settings.root,
+                settings.max_examples, results_file=results_file, pdf=settings.pdf)
         except subprocess.CalledProcessError as error:
             source = settings.root / "chapters" / lang.code / f"{CHAPTER}.md"
             if render.ran_out_of_space(error, settings.build_dir):
@@ -258,4 +270,21 @@ def render_books(settings: Settings, page_files: dict[str, Path], results_file: 
                 f"(shown above). Its page notebook {page_files[lang.code]} is made from "
                 f"{source}: a warning at {CHAPTER}.ipynb:CCLLLL points at line LLLL of "
                 f"that notebook's cell CC; fix the text in {source}.") from None
+    return rendered
+
+
+def make_pdfs(settings: Settings, rendered: dict[str, Path], err: Console
+              ) -> list[pdf.Printed]:
+    """With --pdf, each rendered book's chapter as a PDF per framework, in its folder."""
+    if not settings.pdf:
+        return []
+    err.print(f"printing {len(rendered) * len(FRAMEWORK_TAGS)} PDFs with Chromium")
+    return pdf.make_pdfs(rendered, settings.root, lambda done, seconds: err.print(
+        f"PDF {done.lang} {done.framework}: {done.pages} pages ({seconds:.1f} s)"))
+
+
+def publish_books(settings: Settings, rendered: dict[str, Path]) -> None:
+    """Each rendered book (with its PDFs) published whole, then the root page."""
+    for code, html in rendered.items():
+        render.publish(html, settings.build_dir / "html" / code)
     render.write_root_redirect(settings.build_dir, settings.langs[0])

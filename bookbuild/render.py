@@ -8,7 +8,8 @@ language's `chapters/<lang>/book.yml` (bookbuild.landing). Each is rendered from
 folder inside the build folder (the landing page written from that file, the bibliography
 copied from the repository, the page notebooks the build wrote), so a build reads the
 source tree but never writes into it, and two builds with different build folders never
-see each other's pages. The builds land side by side in `<build-dir>/html/<lang>/`.
+see each other's pages. Each is rendered into `<build-dir>/books/<lang>/_build/html` and
+then published whole (:func:`publish`) beside the others in `<build-dir>/html/<lang>/`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import yaml
 
 from .config import ROOT, book_config
 from .landing import read_book_text
-from .vocabulary import Language
+from .vocabulary import PDF_FOLDER, Language
 
 # Files of the repository a language's book needs besides its page notebook and the
 # landing page (written from the language's book.yml).
@@ -30,9 +31,9 @@ BOOK_FILES = ("references.bib",)
 
 
 def language_config(lang: Language, root: Path = ROOT, max_examples: int | None = None,
-                    results_file: Path | None = None) -> dict:
+                    results_file: Path | None = None, pdf: bool = False) -> dict:
     """The `_config.yml` of `lang`'s book: the top-level one with that language's
-    Sphinx `language`, title and author line.
+    Sphinx `language`, title and author line (and the links to its PDFs when `pdf`).
 
     Raises bookbuild.landing.BookTextError when the language's book.yml is unusable.
     """
@@ -46,6 +47,10 @@ def language_config(lang: Language, root: Path = ROOT, max_examples: int | None 
     # MyST-NB's toggle of a `hide-input` cell (the widget cells' code on the page)
     sphinx_config["nb_code_prompt_show"] = text.line("code_prompt_show")
     sphinx_config["nb_code_prompt_hide"] = text.line("code_prompt_hide")
+    # a printed explorer's sentence, and the link to each framework's PDF (--pdf)
+    sphinx_config["d2l_explorer_print_note"] = text.line("explorer_print")
+    if pdf:
+        sphinx_config["d2l_pdf_label"] = text.line("pdf_link")
     if results_file is not None:  # the results explorer's data (bookbuild.spread_view)
         sphinx_config["d2l_results_file"] = str(results_file)
     if max_examples is not None:
@@ -72,15 +77,15 @@ def language_toc(lang: Language, root: Path = ROOT) -> dict:
 
 def render(
     lang: Language, page: Path, build_dir: Path, root: Path = ROOT,
-    max_examples: int | None = None, results_file: Path | None = None,
+    max_examples: int | None = None, results_file: Path | None = None, pdf: bool = False,
 ) -> Path:
     """Build the HTML of `lang` from its page notebook `page` (a file under
-    `build_dir`) with warnings as errors; returns its folder.
+    `build_dir`) with warnings as errors; returns its folder, for :func:`publish`.
 
     Raises subprocess.CalledProcessError when Jupyter Book fails, and
     bookbuild.landing.BookTextError when the language's book.yml is unusable.
     """
-    config = language_config(lang, root, max_examples, results_file)
+    config = language_config(lang, root, max_examples, results_file, pdf)
     work = build_dir / "books" / lang.code
     src = work / "src"
     if src.exists():
@@ -106,7 +111,10 @@ def render(
     # its warnings, for the user to read (and for ran_out_of_space)
     sys.stderr.write(done.stderr)
     done.check_returncode()
-    return publish(work / "_build" / "html", build_dir / "html" / lang.code)
+    html = work / "_build" / "html"
+    # the PDFs of an earlier build with --pdf: bookbuild.pdf writes them anew
+    shutil.rmtree(html / PDF_FOLDER, ignore_errors=True)
+    return html
 
 
 def ran_out_of_space(error: subprocess.CalledProcessError, build_dir: Path) -> bool:

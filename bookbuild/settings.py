@@ -20,7 +20,8 @@ class Settings:
     size, None for all of Fashion-MNIST; `jobs`: how many notebooks execute at once;
     `build_dir`: where everything is written (absolute); `data_dir`: the verified
     Fashion-MNIST folder, None for d2l_compat's own lookup; `use_cache`: serve cached
-    executions; `root`: the source tree.
+    executions; `pdf`: also print each language's chapter as a PDF per framework
+    (--pdf); `root`: the source tree.
     """
 
     langs: tuple[Language, ...]
@@ -29,6 +30,7 @@ class Settings:
     build_dir: Path
     data_dir: Path | None
     use_cache: bool = True
+    pdf: bool = False
     root: Path = ROOT
 
     @property

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from . import results, spread, spread_view
+from . import pdf, results, spread, spread_view
 from .config import ROOT
 from .settings import Settings
-from .vocabulary import FRAMEWORK_TAGS
+from .vocabulary import CHAPTER, FRAMEWORK_TAGS, PDF_FILE
 
 
 def executions(timings: dict[str, tuple[bool, float]],
@@ -51,15 +51,19 @@ def spread_part(spread_: spread_view.Spread | None,
 def report(settings: Settings, timings: dict[str, tuple[bool, float]],
            by_framework: dict[str, results.Histories], claims: Sequence,
            spread_: spread_view.Spread | None, notebooks: int,
-           seconds: tuple[float, float]) -> None:
-    """The summary of a build that succeeded; `seconds`: (execution, rendering)."""
+           seconds: tuple[float, float],
+           pdfs: tuple[list[pdf.Printed], float] | None = None) -> None:
+    """The summary of a build that succeeded; `seconds`: (execution, rendering);
+    `pdfs`: the PDFs of --pdf and the seconds they took."""
     executions(timings, by_framework)
     executed = sum(1 for ran, _ in timings.values() if ran)
     threads = settings.kernel_env().get("OMP_NUM_THREADS")
     print(f"notebooks executed: {executed} of {notebooks}, up to {settings.jobs} at once"
           + (f" with {threads} compute thread(s) each" if executed and threads else ""))
+    pdf_seconds = pdfs[1] if pdfs is not None else 0.0
     print(f"execution: {seconds[0]:.0f} s, rendering: {seconds[1]:.0f} s, "
-          f"total: {sum(seconds):.0f} s")
+          + (f"PDFs: {pdf_seconds:.0f} s, " if pdfs is not None else "")
+          + f"total: {sum(seconds) + pdf_seconds:.0f} s")
     if settings.capped:
         print(f"checked: no diverged run. QUICK BUILD on a {settings.max_examples}-example "
               "subset: the claims of the text were not checked and every page says so.")
@@ -67,4 +71,10 @@ def report(settings: Settings, timings: dict[str, tuple[bool, float]],
         print(f"checked: no diverged run; {len(claims)} claims of the text hold on every "
               "framework")
     spread_part(spread_, by_framework, claims, settings.capped)
+    if pdfs is not None:
+        print(f"PDFs (--pdf added {pdf_seconds:.0f} s), pages each:")
+        for done in pdfs[0]:
+            published = settings.build_dir / "html" / done.lang / PDF_FILE.format(
+                chapter=CHAPTER, framework=done.framework)
+            print(f"  {published}: {done.pages}")
     print(f"book: {settings.build_dir / 'html' / 'index.html'}")

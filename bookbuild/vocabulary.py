@@ -88,3 +88,10 @@ FRAMEWORK_DISTS = {
 DATA_DIR_ENV = "D2L_DATA_DIR"  # the folder with the four Fashion-MNIST files
 MAX_EXAMPLES_ENV = "D2L_MAX_EXAMPLES"  # a quick build's class-balanced subset size
 PROGRESS_FILE_ENV = "D2L_PROGRESS_FILE"  # where d2l.Animator appends each epoch
+
+# ------------------------------------------------------------------ PDFs
+
+PDF_FOLDER = "pdf"
+PDF_FILE = PDF_FOLDER + "/{chapter}-{framework}.pdf"
+"""Where `python -m bookbuild --pdf` writes a chapter's PDF for one framework, relative
+to its language's book folder (`html/<lang>/`); the chapter page links to it."""

@@ -2,7 +2,8 @@
 per-framework Colab buttons, the language switcher, the notice on every page of a
 build that trained on a subset of the data, MathJax served from the book itself,
 the kernel-free schedule and results explorers, the widget cells' code toggle named
-in the page's language, and the figures in dark mode.
+in the page's language, the figures in dark mode, and the page printed for one
+framework (with links to the build's PDFs).
 
 Loaded by Jupyter Book through `sphinx: local_extensions: {sphinxext: ./}`.
 """
@@ -22,6 +23,7 @@ from . import (
     framework_tabs,
     languages,
     mathjax,
+    print_pdf,
     results_explorer,
     schedule_explorer,
 )
@@ -62,6 +64,7 @@ def setup(app: Sphinx) -> dict:
     results_explorer.setup(app)
     code_toggle.setup(app)
     figures.setup(app)
+    print_pdf.setup(app)
     app.connect("builder-inited", _add_static_path)
     app.add_css_file("book.css")
     app.add_js_file("language-switch.js", loading_method="defer")

@@ -18,6 +18,8 @@ from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
+from . import print_pdf
+
 
 class LabelledExplorer(SphinxDirective):
     """An explorer: every option (a label) is required, the body is the help text.
@@ -51,7 +53,12 @@ class LabelledExplorer(SphinxDirective):
         write = self.markup()
         uid = f"{self.PREFIX}-{self.env.new_serialno(self.NAME)}"
         container = nodes.container(classes=[f"d2l-{self.NAME}"])
-        container += self.parse_content_to_nodes()
+        help_text = self.parse_content_to_nodes()
+        for node in help_text:  # printed, the sentence below stands in for it
+            if isinstance(node, nodes.Element):
+                node["classes"].append(print_pdf.HELP_CLASS)
+        container += help_text
+        container += print_pdf.print_note(self.config.d2l_explorer_print_note)
         container += nodes.raw("", write(uid), format="html")
         return [container]
 

@@ -27,6 +27,8 @@ figure_results: "{framework}, {panels} der Läufe {runs}; am höchsten: {best} (
 figure_value: "{metric} {value}"
 figure_list: "{first}, {second}"
 figure_list_end: "{first} und {second}"
+pdf_link: "PDF ({framework})"
+explorer_print: "Auf der Webseite steht hier ein Explorer."
 landing: |
   Text mit [Link](https://d2l.ai).
 
