@@ -116,10 +116,12 @@ def _build_command(build_dir: Path, max_examples: str, *extra: str) -> list[str]
 @pytest.fixture(scope="session")
 def builds(tmp_path_factory) -> dict[str, tuple[Path, subprocess.CompletedProcess]]:
     """Two quick builds run at the same time in their own build folders: "book", the
-    whole book (every language, the suite's subset), and "other", English alone on a
-    different subset. Each maps to (its build folder, its finished process)."""
+    whole book (every language, the suite's subset) with its PDFs (--pdf, tested in
+    tests/browser/test_pdf.py), and "other", English alone on a different subset. Each
+    maps to (its build folder, its finished process)."""
     runs = {
-        "book": (tmp_path_factory.mktemp("book"), os.environ["D2L_MAX_EXAMPLES"], ()),
+        "book": (tmp_path_factory.mktemp("book"), os.environ["D2L_MAX_EXAMPLES"],
+                 ("--pdf",)),
         "other": (tmp_path_factory.mktemp("other"), "200", ("--lang", "en")),
     }
     procs = {
