@@ -87,7 +87,7 @@ def test_a_schedule_is_read_back_from_its_svg() -> None:
     assert all(math.isclose(y, r, abs_tol=1e-7) for (_, y), r in zip(line, rates, strict=True))
 
 
-@pytest.mark.parametrize(("code", "expected"), ids=lambda v: v if len(v) == 2 else None, argvalues=[
+@pytest.mark.parametrize(("code", "expected"), ids=["en", "zh"], argvalues=[
     ("en", "TensorFlow, cosine with warmup schedule: the learning rate over epochs 0 to 29 "
            "starts at 0 and ends at 0.01; highest 0.2 (epoch 5), lowest 0 (epoch 0)."),
     ("zh", "TensorFlow，带预热的余弦调度：第 0 至 29 轮的学习率从 0 开始，到 0.01 结束；"
@@ -102,7 +102,7 @@ def test_a_schedules_text(code: str, expected: str) -> None:
                             code_cell, svg, HISTORIES) == expected
 
 
-@pytest.mark.parametrize(("code", "expected"), ids=lambda v: v if len(v) == 2 else None, argvalues=[
+@pytest.mark.parametrize(("code", "expected"), ids=["en", "ko"], argvalues=[
     ("en", "PyTorch, run “cosine”: after 30 epochs, train loss 0.30, train accuracy 0.89 "
            "and test accuracy 0.88."),
     ("ko", "PyTorch, 실행 ‘코사인’: 30 에포크 후 훈련 손실 0.30, 훈련 정확도 0.89 및 "
@@ -115,7 +115,7 @@ def test_a_training_runs_text(code: str, expected: str) -> None:
                             code_cell, training_svg(HISTORIES["cosine"]), HISTORIES) == expected
 
 
-@pytest.mark.parametrize(("code", "expected"), ids=lambda v: v if len(v) == 2 else None, argvalues=[
+@pytest.mark.parametrize(("code", "expected"), ids=["en", "pt"], argvalues=[
     ("en", "MXNet, test accuracy and train loss per epoch of the runs constant, cosine and "
            "warmup. Highest final test accuracy: cosine (0.88)."),
     ("pt", "MXNet, acurácia de teste e perda de treinamento por época das execuções "
