@@ -152,3 +152,12 @@ def test_page_links_to_the_pdf_of_its_framework(page: Page, build) -> None:
     # choosing another tab shows its link
     page.locator("label.sd-tab-label[data-sync-id='pytorch']").first.click()
     assert page.locator("a.d2l-pdf:visible").get_attribute("data-framework") == "pytorch"
+
+
+def test_pdf_option_is_checked_before_the_build(monkeypatch) -> None:
+    """No Chromium: `--pdf` is refused with the command line, before anything runs."""
+    from bookbuild import options, pdf
+
+    monkeypatch.setattr(pdf, "chromium", lambda: None)
+    with pytest.raises(options.OptionError, match=r"--pdf .* lacks Chromium"):
+        options.pdf_printer()
