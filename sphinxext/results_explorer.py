@@ -126,7 +126,7 @@ def check_results(raw: Any) -> dict:
     history}}, "spread": null or {"seeds": [...], "histories": {framework: {seed as
     string: {run: history}}}}}``, a history holding the lists ``lr``, ``train_loss``,
     ``train_acc`` and ``test_acc`` with one number (or null) per epoch. Every run is one
-    the chapter trains (`bookbuild.runs.RUNS`), every framework one of the tabs. The
+    the chapter trains (`bookbuild.vocabulary.RUNS`), every framework one of the tabs. The
     spread may lack frameworks, seeds or runs (a seed-spread measurement still under
     way): the range is drawn from the seeds that are there.
 

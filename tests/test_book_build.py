@@ -26,9 +26,8 @@ from mdit_py_plugins.myst_role import myst_role_plugin
 from sphinx.search import languages as search_languages
 
 from bookbuild.landing import read_book_text
-from bookbuild.languages import FRAMEWORK_TAGS, FRAMEWORKS, LANGUAGES
 from bookbuild.results import english_claims
-from bookbuild.runs import RUNS
+from bookbuild.vocabulary import FRAMEWORK_TAGS, FRAMEWORKS, LANGUAGES, RUNS
 
 ROOT = Path(__file__).resolve().parent.parent
 # A word from each language's prose, as a reader would type it into the search box

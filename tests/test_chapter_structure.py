@@ -15,8 +15,8 @@ from myst_parser.parsers.directives import parse_directive_text
 
 from bookbuild.claims import CLAIM
 from bookbuild.landing import read_book_text
-from bookbuild.languages import LANGUAGES
 from bookbuild.translations import _parser, mirror_problems, outline
+from bookbuild.vocabulary import LANGUAGES
 from sphinxext.schedule_explorer import NAME as EXPLORER
 from sphinxext.schedule_explorer import OPTIONS as EXPLORER_OPTIONS
 from sphinxext.schedule_explorer import ScheduleExplorer

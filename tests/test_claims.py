@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bookbuild import claims, results
-from bookbuild.runs import RUNS
+from bookbuild.vocabulary import RUNS
 
 ROOT = Path(__file__).resolve().parent.parent
 EPOCHS = 30

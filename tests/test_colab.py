@@ -19,7 +19,7 @@ from bs4 import BeautifulSoup
 from packaging.requirements import Requirement
 
 from bookbuild.landing import read_book_text
-from bookbuild.languages import FRAMEWORKS, LANGUAGES
+from bookbuild.vocabulary import FRAMEWORKS, LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("colab_like", ROOT / "benchmarks" / "colab_like.py")

@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bookbuild.languages import FRAMEWORK_TAGS
+from bookbuild.vocabulary import FRAMEWORK_TAGS
 from tests.chapter_code import COLAB_IPYWIDGETS, run_probe, scheduler_call
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from bookbuild.languages import FRAMEWORKS, LANGUAGES
-from bookbuild.runs import RUNS
+from bookbuild.vocabulary import FRAMEWORKS, LANGUAGES, RUNS
 from tests.test_book_build import page, tab_of
 from tests.test_figures import page_labels
 

@@ -10,7 +10,7 @@ import nbformat
 import yaml
 
 from bookbuild import notebooks
-from bookbuild.languages import FRAMEWORK_TAGS, LANGUAGES
+from bookbuild.vocabulary import FRAMEWORK_TAGS, LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 

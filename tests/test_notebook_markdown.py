@@ -17,9 +17,9 @@ from mdit_py_plugins.myst_blocks import myst_block_plugin
 from mdit_py_plugins.myst_role import myst_role_plugin
 
 from bookbuild import notebooks
-from bookbuild.languages import FRAMEWORK_TAGS, LANGUAGES
 from bookbuild.plain_markdown import PlainMarkdownError, plain_cells
 from bookbuild.sources import SourceError
+from bookbuild.vocabulary import FRAMEWORK_TAGS, LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = [ROOT / "chapters" / lang.code / "notebooks" / f"scheduler_{fw}.ipynb"

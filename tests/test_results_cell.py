@@ -24,7 +24,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bookbuild.languages import FRAMEWORK_TAGS
+from bookbuild.vocabulary import FRAMEWORK_TAGS
 from tests.chapter_code import COLAB_IPYWIDGETS, run_probe
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"

@@ -24,9 +24,8 @@ from mdit_py_plugins.colon_fence import colon_fence_plugin
 from myst_parser.parsers.directives import parse_directive_text
 from sphinx.testing.util import SphinxTestApp
 
-from bookbuild.languages import FRAMEWORK_TAGS, FRAMEWORKS, LANGUAGES
 from bookbuild.notebooks import chapter_sources, notebook_path
-from bookbuild.runs import RUNS
+from bookbuild.vocabulary import FRAMEWORK_TAGS, FRAMEWORKS, LANGUAGES, RUNS
 from sphinxext import results_explorer as rx
 
 ROOT = Path(__file__).resolve().parent.parent

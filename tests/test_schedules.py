@@ -19,7 +19,7 @@ import nbformat
 import pytest
 
 from bookbuild.headless import headless_client
-from bookbuild.languages import FRAMEWORK_TAGS
+from bookbuild.vocabulary import FRAMEWORK_TAGS
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "chapters" / "en" / "notebooks"

@@ -14,7 +14,7 @@ from bookbuild import claims as claims_mod
 from bookbuild import spread, spread_view
 from bookbuild.config import ROOT
 from bookbuild.landing import read_book_text
-from bookbuild.runs import RUNS
+from bookbuild.vocabulary import RUNS
 
 
 def history(acc: float, train_acc: float, epochs: int = 3, lr: float = 0.2) -> dict:

@@ -10,8 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bookbuild.languages import FRAMEWORK_TAGS
-from bookbuild.runs import RUNS
+from bookbuild.vocabulary import FRAMEWORK_TAGS, RUNS
 
 ROOT = Path(__file__).resolve().parent.parent
 

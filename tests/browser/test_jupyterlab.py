@@ -34,7 +34,7 @@ import pytest
 from PIL import Image, ImageChops
 
 from bookbuild.kernel_env import QUIET_KERNEL_ENV
-from bookbuild.languages import FRAMEWORK_TAGS
+from bookbuild.vocabulary import FRAMEWORK_TAGS
 
 if TYPE_CHECKING:  # Playwright is imported where a browser is driven
     from playwright.sync_api import Browser, Locator, Page

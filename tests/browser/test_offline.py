@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 from bs4 import BeautifulSoup
 
-from bookbuild.languages import LANGUAGES
+from bookbuild.vocabulary import LANGUAGES
 
 if TYPE_CHECKING:  # Playwright is imported where a browser is driven
     from playwright.sync_api import ConsoleMessage, Page, Request, Response

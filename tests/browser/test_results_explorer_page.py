@@ -21,9 +21,8 @@ from typing import TYPE_CHECKING
 import nbformat
 import pytest
 
-from bookbuild.languages import FRAMEWORK_TAGS, FRAMEWORKS
 from bookbuild.results import histories_of
-from bookbuild.runs import RUNS
+from bookbuild.vocabulary import FRAMEWORK_TAGS, FRAMEWORKS, RUNS
 from tests.browser.test_offline import load_offline
 from tests.test_results_explorer import (
     EXPLORER,

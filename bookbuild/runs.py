@@ -1,3 +1,0 @@
-"""Moved to :mod:`bookbuild.vocabulary`; kept while callers move."""
-
-from .vocabulary import RUNS  # noqa: F401
