@@ -201,3 +201,24 @@ def test_a_kernels_own_output_goes_to_its_log(tmp_path: Path,
     assert noise not in out + err
     assert noise in job.kernel_log.read_text(encoding="utf-8")
     assert outcome.notebook.cells[0].outputs[0]["text"] == "in the cell\n"
+
+
+def test_training_runs_are_the_cells_that_report_epochs(tmp_path: Path) -> None:
+    """The runner counts a cell as a training run when d2l.Animator reported epochs
+    during it (a line per epoch in $D2L_PROGRESS_FILE), whatever its code looks like."""
+    report = ("import json, os\n"
+              "def epochs(n):\n"
+              "    with open(os.environ['D2L_PROGRESS_FILE'], 'a') as f:\n"
+              "        for x in range(1, n + 1):\n"
+              "            f.write(json.dumps({'x': x, 'xmax': n}) + '\\n')\n")
+    cells = [report, "epochs(3)", "print('no training here')", "results = epochs(2)"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                  "language": "python"}}
+    path = tmp_path / "runs.ipynb"
+    nbformat.write(nb, str(path))
+    done: list[tuple[int, int]] = []
+    progress = execute.Progress(lambda *args: None,
+                                lambda run, runs, seconds: done.append((run, runs)))
+    execute.execute_all([execute.Job(path, nb, progress, runs=2)], tmp_path / "cache")
+    assert done == [(0, 2), (1, 2)]
