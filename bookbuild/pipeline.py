@@ -287,4 +287,4 @@ def publish_books(settings: Settings, rendered: dict[str, Path]) -> None:
     """Each rendered book (with its PDFs) published whole, then the root page."""
     for code, html in rendered.items():
         render.publish(html, settings.build_dir / "html" / code)
-    render.write_root_redirect(settings.build_dir, settings.langs[0])
+    render.write_root_redirect(settings.build_dir, settings.langs[0], settings.root)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from html import escape
 from pathlib import Path
 
 import yaml
@@ -154,15 +155,23 @@ def publish(html: Path, target: Path) -> Path:
     return target
 
 
-def write_root_redirect(build_dir: Path, default: Language) -> Path:
-    """`_build/html/index.html`: send visitors to the default language's landing page."""
+def write_root_redirect(build_dir: Path, default: Language, root: Path = ROOT) -> Path:
+    """`_build/html/index.html`: send visitors to the default language's landing page.
+
+    In that language, with its book's title (WCAG 3.1.1 and 2.4.2: a page needs a
+    language and a title, the moment before the redirect and for a browser that does
+    not follow it)."""
     path = build_dir / "html" / "index.html"
     target = f"{default.code}/index.html"
+    title = escape(read_book_text(default.code, root).title)
+    lang = default.sphinx.replace("_", "-")
     path.write_text(
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+        f"<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        f"<title>{title}</title>"
         f"<meta http-equiv=\"refresh\" content=\"0; url={target}\">"
         f"<link rel=\"canonical\" href=\"{target}\"></head>"
-        f"<body><a href=\"{target}\">{target}</a></body></html>\n",
+        f"<body><a href=\"{target}\">{title}</a></body></html>\n",
         encoding="utf-8",
     )
     return path
