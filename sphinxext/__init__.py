@@ -16,6 +16,7 @@ from pathlib import Path
 from sphinx.application import Sphinx
 
 from . import (
+    accessibility,
     code_toggle,
     colab,
     console_fixes,
@@ -63,6 +64,7 @@ def setup(app: Sphinx) -> dict:
     schedule_explorer.setup(app)
     results_explorer.setup(app)
     code_toggle.setup(app)
+    accessibility.setup(app)
     figures.setup(app)
     print_pdf.setup(app)
     app.connect("builder-inited", _add_static_path)
