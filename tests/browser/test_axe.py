@@ -14,18 +14,15 @@ English page's). 108 runs of axe, about 1.5 minutes on the project machine.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 import pytest
 
 from bookbuild.vocabulary import CHAPTER, FRAMEWORKS, LANGUAGES, SOURCE_LANGUAGE
 
-from .conftest import LOCAL_SCHEMES
-
 if TYPE_CHECKING:  # Playwright is imported where a browser is driven
-    from playwright.sync_api import Browser, Page, Route
+    from playwright.sync_api import Page
 
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 MODES = ("light", "dark")
@@ -122,23 +119,12 @@ def summary(label: str, found: dict) -> str:
 
 
 @pytest.fixture(scope="module")
-def axe_page(browser: Browser, site: str) -> Iterator[Page]:
-    """One page in one context for the module's checks, on the site's origin (so its
-    storage can hold the theme's mode), reaching nothing but the book."""
-    context = browser.new_context(viewport={"width": WIDTHS[0], "height": 900})
-
-    def only_the_book(route: Route) -> None:
-        url = route.request.url
-        if url.startswith(site) or urlsplit(url).scheme in LOCAL_SCHEMES:
-            route.continue_()
-        else:
-            route.abort()
-
-    context.route("**/*", only_the_book)
-    page = context.new_page()
+def axe_page(new_page: Callable[..., Page], site: str) -> Page:
+    """One page in one context (reaching nothing but the book) for the module's checks,
+    on the site's origin, so that its storage can hold the theme's mode."""
+    page = new_page(viewport={"width": WIDTHS[0], "height": 900})
     page.goto(f"{site}/en/index.html")
-    yield page
-    context.close()
+    return page
 
 
 @pytest.mark.parametrize(("label", "path", "tabs", "leave_out"), PAGES,
