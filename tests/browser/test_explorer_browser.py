@@ -23,6 +23,7 @@ import pytest
 
 from tests.chapter_code import run_probe
 from tests.chapter_code import scheduler_call as chapter_scheduler_call
+from tests.colours import contrast
 
 if TYPE_CHECKING:  # Playwright is imported where a browser is driven
     from playwright.sync_api import Browser, Page
@@ -286,19 +287,6 @@ def test_moving_sliders_redraws_with_the_python_values(page: Page, site: str,
     page.locator(f"{EXPLORER} input[name='num_epochs']").fill("100")
     checker.record(page, "num_epochs filled with 100")
     checker.check(tmp_path)
-
-
-def luminance(rgb: str) -> float:
-    """Relative luminance (WCAG 2) of a CSS `rgb(...)`/`rgba(...)` colour."""
-    parts = [float(x) for x in rgb[rgb.index("(") + 1:rgb.index(")")].split(",")[:3]]
-    channels = [c / 255 for c in parts]
-    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
-
-
-def contrast(a: str, b: str) -> float:
-    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
-    return (la + 0.05) / (lb + 0.05)
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import pytest
 from PIL import Image, ImageChops
 
-from tests.browser.test_results_explorer_page import contrast as css_contrast
+from tests.colours import contrast as css_contrast
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.colours import contrast
+
 if TYPE_CHECKING:  # Playwright is imported where a browser is driven
     from playwright.sync_api import Page
 
@@ -60,19 +62,6 @@ SCHEDULE = """() => {
           lrs: root.querySelector(".d2l-explorer-curve").getAttribute("data-lrs"),
           readout: root.querySelector(".d2l-explorer-lr-value").value};
 }"""
-
-
-def luminance(rgb: str) -> float:
-    """Relative luminance (WCAG 2) of a CSS `rgb(...)`/`rgba(...)` colour."""
-    parts = [float(x) for x in rgb[rgb.index("(") + 1:rgb.index(")")].split(",")[:3]]
-    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-           for c in (p / 255 for p in parts)]
-    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
-
-
-def contrast(a: str, b: str) -> float:
-    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
-    return (la + 0.05) / (lb + 0.05)
 
 
 def press_until(page: Page, selector: str, key: str = "Tab") -> int:

@@ -24,6 +24,7 @@ import pytest
 from bookbuild.results import histories_of
 from bookbuild.vocabulary import FRAMEWORK_TAGS, FRAMEWORKS, RUNS
 from tests.browser.test_offline import load_offline
+from tests.colours import contrast
 from tests.test_results_explorer import (
     EXPLORER,
     LABELS,
@@ -406,18 +407,6 @@ def test_band_toggles_with_the_range_over_seeds(new_page: Callable[..., Page],
 
 
 # --- light and dark ----------------------------------------------------------------------
-
-def luminance(rgb: str) -> float:
-    """Relative luminance (WCAG 2) of a CSS `rgb(...)`/`rgba(...)` colour."""
-    parts = [float(x) for x in rgb[rgb.index("(") + 1:rgb.index(")")].split(",")[:3]]
-    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-           for c in (p / 255 for p in parts)]
-    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
-
-
-def contrast(a: str, b: str) -> float:
-    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
-    return (la + 0.05) / (lb + 0.05)
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
