@@ -69,9 +69,8 @@ def add_links(app: Sphinx, doctree: nodes.document, docname: str) -> None:
 
 
 def setup(app: Sphinx) -> None:
-    # Set by bookbuild from the language's book.yml (`explorer_print`, always; `pdf_link`
-    # only with --pdf)
-    app.add_config_value("d2l_explorer_print_note", "", "html")
+    # Set by bookbuild from the language's book.yml (`pdf_link`, only with --pdf); the
+    # explorers' printed note (`explorer_print`) is registered with them (explorers.py)
     app.add_config_value("d2l_pdf_label", "", "html")
     # after colab's handler, whose buttons the links follow
     app.connect("doctree-resolved", add_links, priority=600)
