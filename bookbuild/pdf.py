@@ -7,7 +7,9 @@ tab's code and outputs and nothing of the others, and each explorer as its chart
 its default setting, with a sentence that the web page has it to play with. Every
 page's header names the book and the framework; its footer has the author line with
 the licence, and the page number. No LaTeX: fonts are the system's (fonts-noto-cjk
-for Korean and Chinese).
+for Korean and Chinese). Chromium names some CJK ideographs by the radical that shares
+their glyph; bookbuild/pdf_unicode.py gives each PDF its ideographs back, so that its
+text copies and searches as the page wrote it.
 
 The PDFs go into the rendered book's folder (:data:`bookbuild.vocabulary.PDF_FILE`)
 before it is published, so they are published with its HTML, whole.
@@ -24,6 +26,7 @@ from pathlib import Path
 
 from .config import ROOT
 from .landing import BookText, read_book_text
+from .pdf_unicode import fix_radicals
 from .vocabulary import CHAPTER, FRAMEWORKS, PDF_FILE
 
 # Debian's Chromium, as the browser tests drive it (Playwright downloads no browser here)
@@ -123,6 +126,7 @@ def make_pdfs(books: dict[str, Path], root: Path = ROOT,
                         path = pdf_file(book, framework)
                         _print(browser, page_file(book, lang), framework, path,
                                *header_footer(text, label))
+                        fix_radicals(path)
                         done = Printed(lang, framework, path, count_pages(path))
                         printed.append(done)
                         if on_pdf is not None:
