@@ -80,12 +80,12 @@ sys.path.insert(0, str(REPO))
 from bookbuild.config import repository  # noqa: E402
 from bookbuild.notebooks import notebook_path  # noqa: E402
 from bookbuild.vocabulary import (  # noqa: E402
-    CHAPTER,
     DATA_DIR_ENV,
     FRAMEWORK_TAGS,
     LANGUAGES,
     MAX_EXAMPLES_ENV,
     SOURCE_LANGUAGE,
+    chapter_source,
 )
 
 RUNTIMES = ("3.12", "3.13")
@@ -230,7 +230,7 @@ def _parse_runs(items: Sequence[str]) -> list[tuple[str, str]]:
 
 
 def _notebook(lang: str, framework: str) -> Path:
-    return notebook_path(REPO / "chapters" / lang / f"{CHAPTER}.md", framework)
+    return notebook_path(chapter_source(REPO, lang), framework)
 
 
 def _site_packages(venv: Path) -> Path:

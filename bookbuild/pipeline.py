@@ -37,7 +37,7 @@ from .claims import Claim, ClaimError
 from .progress import Display
 from .settings import Settings
 from .sources import SourceError
-from .vocabulary import CHAPTER, FRAMEWORK_TAGS, RUNS, SOURCE_LANGUAGE
+from .vocabulary import CHAPTER, FRAMEWORK_TAGS, RUNS, SOURCE_LANGUAGE, chapter_source
 
 
 class Failed(Exception):
@@ -115,9 +115,9 @@ def check_sources(settings: Settings, err: Console) -> Sources:
     expected = notebooks.expected_notebooks(root)
     for lang in settings.langs:  # each book's title and landing page
         landing.read_book_text(lang.code, root)
-    english = root / "chapters" / SOURCE_LANGUAGE / f"{CHAPTER}.md"
+    english = chapter_source(root)
     for lang in settings.langs:  # the runs of every language are the English source's
-        source = root / "chapters" / lang.code / f"{CHAPTER}.md"
+        source = chapter_source(root, lang.code)
         problems = ([] if lang.code == SOURCE_LANGUAGE
                     else translations.mirror_problems(source, english))
         if problems:
@@ -261,7 +261,7 @@ def render_books(settings: Settings, page_files: dict[str, Path],
                 lang, page_files[lang.code], settings.build_dir, settings.root,
                 settings.max_examples, results_file=results_file, pdf=settings.pdf)
         except subprocess.CalledProcessError as error:
-            source = settings.root / "chapters" / lang.code / f"{CHAPTER}.md"
+            source = chapter_source(settings.root, lang.code)
             if render.ran_out_of_space(error, settings.build_dir):
                 raise OSError(28, "No space left on device", str(settings.build_dir)) \
                     from None

@@ -18,7 +18,7 @@ import nbformat
 from d2l_compat._results import METADATA_KEY, summary_rows
 
 from . import claims as claims_mod
-from .vocabulary import CHANCE_LEVEL
+from .vocabulary import CHANCE_LEVEL, chapter_source
 
 Histories = dict[str, dict[str, list[float | None]]]
 
@@ -106,4 +106,4 @@ def format_table(by_framework: Mapping[str, Histories]) -> str:
 
 def english_claims(root: Path, runs: list[str]) -> list[claims_mod.Claim]:
     """The claims of the English chapter source."""
-    return claims_mod.parse_claims(root / "chapters" / "en" / "scheduler.md", runs)
+    return claims_mod.parse_claims(chapter_source(root), runs)

@@ -46,7 +46,7 @@ from .kernel_env import THREAD_VARIABLES, kernel_env
 from .lock import BuildFolderBusy, build_folder_lock
 from .progress import Display
 from .settings import Settings
-from .vocabulary import FRAMEWORK_DISTS, FRAMEWORK_TAGS, LANGUAGES, RUNS
+from .vocabulary import FRAMEWORK_DISTS, FRAMEWORK_TAGS, LANGUAGES, RUNS, chapter_source
 
 DEFAULT_OUT = ROOT / "chapters" / "results" / "seed_spread.json"
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
@@ -119,8 +119,8 @@ def build_threads() -> dict[str, str]:
 
 def english_notebook(framework: str, root: Path = ROOT) -> nbformat.NotebookNode:
     """The generated English notebook of `framework`, as the build executes it."""
-    source = root / "chapters" / "en" / "scheduler.md"
-    text = notebooks.expected_notebooks(root)[notebooks.notebook_path(source, framework)]
+    text = notebooks.expected_notebooks(root)[notebooks.notebook_path(chapter_source(root),
+                                                                      framework)]
     return nbformat.reads(text, as_version=4)
 
 

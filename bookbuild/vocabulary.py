@@ -10,6 +10,7 @@ adding a training run is a new training cell in the chapter sources plus one ent
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 # ------------------------------------------------------------------ the chapter
 
@@ -19,6 +20,12 @@ CHAPTER = "scheduler"
 SOURCE_LANGUAGE = "en"
 """The language the others translate: its source carries the claims, and its
 notebooks are the ones executed (the translations' code is byte-identical)."""
+
+
+def chapter_source(root: Path, code: str = SOURCE_LANGUAGE) -> Path:
+    """The chapter source of language `code` in the source tree `root`:
+    `chapters/<code>/<chapter>.md`."""
+    return root / "chapters" / code / f"{CHAPTER}.md"
 
 RUNS: tuple[str, ...] = ("constant", "square root", "multi factor", "cosine", "warmup")
 """The chapter's training runs, by the names its code gives them
