@@ -7,22 +7,19 @@ it is not installed (requirements-unit.txt)."""
 from __future__ import annotations
 
 import functools
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
 
+from bookbuild import pdf
+
 if TYPE_CHECKING:  # Playwright is imported where a browser is driven
     from playwright.sync_api import Browser, BrowserContext, Page, Route
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # Schemes that never leave the machine (a page opened from disk, inline resources).
 LOCAL_SCHEMES = {"file", "data", "blob", "about"}
 
@@ -44,11 +41,13 @@ def site(build) -> Iterator[str]:
 def browser() -> Iterator[Browser]:
     """Headless Debian Chromium driven by Playwright, one per test module (so a module
     may still start its own Playwright after this one is closed)."""
-    assert Path(CHROMIUM).exists(), "Chromium is missing: apt-get install chromium"
+    # the Chromium and flags the build prints its PDFs with
+    chromium = pdf.chromium()
+    assert chromium is not None, "Chromium is missing: apt-get install chromium"
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = p.chromium.launch(executable_path=str(chromium), args=pdf.CHROMIUM_ARGS)
         yield browser
         browser.close()
 
