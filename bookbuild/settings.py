@@ -43,13 +43,20 @@ class Settings:
         return cache_dir(self.build_dir, self.root, self.max_examples)
 
     def kernel_env(self) -> dict[str, str]:
-        """What every kernel gets on top of the build's own environment: the thread
-        and quiet settings (:func:`bookbuild.kernel_env.kernel_env`), the data folder
-        and the subset size."""
-        env = kernel_env(self.jobs)
-        if self.data_dir is not None:
-            # kernels run in the build folder: the path is absolute
-            env[DATA_DIR_ENV] = str(self.data_dir)
-        # a full build must not inherit an empty or stale value either
-        env[MAX_EXAMPLES_ENV] = "" if self.max_examples is None else str(self.max_examples)
-        return env
+        """What every kernel of this build gets on top of the build's own environment
+        (:func:`kernel_environment`)."""
+        return kernel_environment(self.jobs, self.data_dir, self.max_examples)
+
+
+def kernel_environment(jobs: int, data_dir: Path | None,
+                       max_examples: int | None) -> dict[str, str]:
+    """What every kernel gets on top of the build's own environment when `jobs`
+    notebooks run at once: the thread and quiet settings
+    (:func:`bookbuild.kernel_env.kernel_env`), the data folder and the subset size."""
+    env = kernel_env(jobs)
+    if data_dir is not None:
+        # kernels run in the build folder: the path is absolute
+        env[DATA_DIR_ENV] = str(data_dir)
+    # a full build must not inherit an empty or stale value either
+    env[MAX_EXAMPLES_ENV] = "" if max_examples is None else str(max_examples)
+    return env

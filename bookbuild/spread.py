@@ -45,8 +45,8 @@ from .config import ROOT
 from .kernel_env import THREAD_VARIABLES, kernel_env
 from .lock import BuildFolderBusy, build_folder_lock
 from .progress import Display
-from .settings import Settings
-from .vocabulary import FRAMEWORK_DISTS, FRAMEWORK_TAGS, LANGUAGES, RUNS, chapter_source
+from .settings import kernel_environment
+from .vocabulary import FRAMEWORK_DISTS, FRAMEWORK_TAGS, RUNS, chapter_source
 
 DEFAULT_OUT = ROOT / "chapters" / "results" / "seed_spread.json"
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
@@ -275,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(error))
     threads = build_threads()
     # the full build's kernel settings whatever --jobs is, then the data and subset
-    env = Settings(LANGUAGES, cap, len(FRAMEWORK_TAGS), build_dir, data_dir).kernel_env()
+    env = kernel_environment(len(FRAMEWORK_TAGS), data_dir, cap)
     try:
         with build_folder_lock(build_dir):
             return _measure(frameworks, seeds, jobs, cap, out, build_dir, threads, env, err)
