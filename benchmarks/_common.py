@@ -4,7 +4,7 @@
   (``bookbuild.vocabulary``: frameworks, runs, environment names) and ``d2l_compat``;
 * the chapter's generated notebooks: where each framework's is, and its code cells as
   plain Python (the Colab install cell and IPython magics left out);
-* the setting every benchmark trains with: the chapter's LeNet, SGD, batch 256, lr 0.3;
+* the setting every benchmark trains with: the chapter's LeNet, SGD, batch 256, lr 0.2;
 * compute-only epochs: forward + backward + SGD step over batches already in memory,
   one closure per framework, so that every benchmark measures "compute only" the same way;
   and compute-only forward passes (inference, outputs discarded) over such batches;
@@ -33,7 +33,7 @@ if str(REPO) not in sys.path:
 
 from bookbuild.vocabulary import CHAPTER, MAX_EXAMPLES_ENV, SOURCE_LANGUAGE  # noqa: E402
 
-BATCH_SIZE, LR = 256, 0.3
+BATCH_SIZE, LR = 256, 0.2
 
 
 # ------------------------------------------------------------ the chapter's notebooks

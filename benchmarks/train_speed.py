@@ -10,7 +10,7 @@ For each framework, in its own subprocess, on the full Fashion-MNIST training se
     the chapter does per epoch: its data loader, the per-batch metrics, the Animator and
     the test-set evaluation;
 (b) compute only: the arithmetic of one chapter epoch and nothing else. A fresh network
-    from the same ``net_fn`` and the same SGD (lr 0.3) trains on the batches of one epoch
+    from the same ``net_fn`` and the same SGD (lr 0.2) trains on the batches of one epoch
     of the chapter's ``train_iter``, made once and held in memory: per batch only forward,
     backward and the update. Then it runs the forward pass (inference) over the batches of
     ``test_iter``, also held in memory, and discards the outputs (see ``_common.py``).
@@ -24,7 +24,7 @@ chapter asks for, not overhead of its loop. The table shows both parts of (b), a
 ratio against the training part alone too, so the evaluation's share stays visible.
 
 Epochs of (a) and (b) are interleaved: the ``scheduler`` passed to the chapter's ``train``
-returns the constant lr 0.3 and, each time the chapter asks it for an epoch's rate, first
+returns the constant lr 0.2 and, each time the chapter asks it for an epoch's rate, first
 runs one epoch of (b) (its training part and its test-set part timed apart); an epoch of
 (a) is the time from there to the next epoch's request (or to ``train``'s return), without
 (b)'s time. One more epoch of (b) runs after ``train`` returns, so every epoch of (a) lies
