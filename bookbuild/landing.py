@@ -20,12 +20,14 @@ FILE_NAME = "book.yml"
 # One-line texts the build puts on the pages, besides the title, author line and landing
 # page: the quick-build notice, the line on MXNet next to the Colab buttons, the code
 # toggle of the widget cells (MyST-NB's), the seed spread under the results table, the
-# figures' text alternatives, the link to a PDF of the section (--pdf) and what a printed
-# explorer says in place of its help text.
+# figures' text alternatives, the link to a PDF of the section (--pdf), what a printed
+# explorer says in place of its help text, and the notice on a page whose translation
+# lags behind the English (bookbuild/freshness.py).
 LINES = ("subset_notice", "colab_mxnet_note", "code_prompt_show", "code_prompt_hide",
          "spread_table", "spread_columns", "spread_band", "spread_differ", "spread_stale",
-         "spread_quick", "figure_training", "figure_schedule", "figure_results",
-         "figure_value", "figure_list", "figure_list_end", "pdf_link", "explorer_print")
+         "spread_quick", "stale_translation", "figure_training", "figure_schedule",
+         "figure_results", "figure_value", "figure_list", "figure_list_end", "pdf_link",
+         "explorer_print")
 KEYS = ("title", "author", "landing", *LINES)
 # `subset_notice` names the example count with this placeholder
 COUNT = "{n}"
@@ -36,6 +38,9 @@ PLACEHOLDERS = {
     "spread_band": ("{seeds}",),
     "spread_differ": ("{framework}", "{sd}"),
     "spread_stale": ("{date}",),
+    # the translated headings of the parts whose English changed since they were
+    # translated, joined by figure_list/figure_list_end
+    "stale_translation": ("{sections}",),
     # the figures' text alternatives (bookbuild/figures.py); figure_list and
     # figure_list_end join two items of a list (CLDR's list patterns): the last two by
     # figure_list_end ("{first} and {second}"), every other by figure_list

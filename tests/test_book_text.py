@@ -21,6 +21,7 @@ spread_band: "Band: Spanne über {seeds} Seeds."
 spread_differ: "Mit {framework} schwankt sie um {sd}."
 spread_stale: "Gemessen am {date} für anderen Code."
 spread_quick: "Schnell: ohne Streuung."
+stale_translation: "Übersetzung veraltet: {sections}."
 figure_training: "{framework}, Lauf „{run}“: nach {epochs} Epochen {values}."
 figure_schedule: "{framework}, {schedule}: Epochen {start}–{end}, von {first} bis {last},
   höchstens {max} (Epoche {max_epoch}), mindestens {min} (Epoche {min_epoch})"
