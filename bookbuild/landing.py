@@ -21,13 +21,16 @@ FILE_NAME = "book.yml"
 # page: the quick-build notice, the line on MXNet next to the Colab buttons, the code
 # toggle of the widget cells (MyST-NB's), the seed spread under the results table, the
 # figures' text alternatives, the link to a PDF of the section (--pdf), what a printed
-# explorer says in place of its help text, and the notice on a page whose translation
-# lags behind the English (bookbuild/freshness.py).
+# explorer says in place of its help text, the results table's column names that the
+# explorers' labels do not give (bookbuild/figure_text.py), the words of an author-year
+# citation (bookbuild/citations.py), and the notice on a page whose translation lags
+# behind the English (bookbuild/freshness.py).
 LINES = ("subset_notice", "colab_mxnet_note", "code_prompt_show", "code_prompt_hide",
          "spread_table", "spread_columns", "spread_band", "spread_differ", "spread_stale",
          "spread_quick", "stale_translation", "figure_training", "figure_schedule",
          "figure_results", "figure_value", "figure_list", "figure_list_end", "pdf_link",
-         "explorer_print")
+         "explorer_print", "table_schedule", "table_best_test_acc", "table_best_epoch",
+         "cite_and", "cite_et_al")
 KEYS = ("title", "author", "landing", *LINES)
 # `subset_notice` names the example count with this placeholder
 COUNT = "{n}"

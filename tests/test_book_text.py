@@ -31,6 +31,11 @@ figure_list: "{first}, {second}"
 figure_list_end: "{first} und {second}"
 pdf_link: "PDF ({framework})"
 explorer_print: "Auf der Webseite steht hier ein Explorer."
+table_schedule: "Zeitplan"
+table_best_test_acc: "beste Testgenauigkeit"
+table_best_epoch: "beste Epoche"
+cite_and: "und"
+cite_et_al: "*et al.*"
 landing: |
   Text mit [Link](https://d2l.ai).
 

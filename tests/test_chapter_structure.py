@@ -147,6 +147,8 @@ def test_book_text_is_translated(code: str) -> None:
     for key, line in english.lines.items():
         if not re.sub(r"\{\w+\}|\W", "", line):
             continue  # no words, only placeholders and punctuation: "{first}, {second}"
+        if key == "cite_et_al":
+            continue  # Latin, written "et al." in more languages than English (pt)
         assert text.lines[key] != line, f"{code}: {key} is the English one"
 
 
