@@ -27,7 +27,9 @@ from pathlib import Path
 import jupytext
 import nbformat
 from jupytext.myst import MystMetadataParsingError, get_parser, myst_to_notebook
+from myst_parser.parsers.directives import parse_directive_text
 
+from .translations import Explorers, _parser
 from .vocabulary import FRAMEWORK_TAGS
 
 CODE_DIRECTIVE = "{code-cell}"
@@ -146,21 +148,23 @@ def _tag_problems(nb: nbformat.NotebookNode) -> list[tuple[int, str]]:
     return problems
 
 
-def _directive_problems(text: str) -> list[tuple[int, str]]:
-    """The page-only directives (the kernel-free explorers) with an unknown or missing
-    option: found here, at the source's line, rather than by Sphinx after every
-    notebook has run, at a line of the page notebook."""
-    # Imported here: sphinxext imports bookbuild's vocabulary itself
-    from myst_parser.parsers.directives import parse_directive_text
-
+def sphinx_explorers() -> Explorers:
+    """The page-only directives as the book's Sphinx extension defines them (imports
+    Sphinx)."""
+    # Imported here: sphinxext imports bookbuild's vocabulary itself, and Sphinx is not
+    # needed by the translators' check (which passes the English source's explorers)
     from sphinxext import results_explorer, schedule_explorer
 
-    from .translations import _parser
-
-    directives = {
+    return {
         schedule_explorer.NAME: (schedule_explorer.ScheduleExplorer, schedule_explorer.OPTIONS),
         results_explorer.NAME: (results_explorer.ResultsExplorer, results_explorer.OPTIONS),
     }
+
+
+def _directive_problems(text: str, directives: Explorers) -> list[tuple[int, str]]:
+    """The page-only directives (the kernel-free explorers) with an unknown or missing
+    option: found here, at the source's line, rather than by Sphinx after every
+    notebook has run, at a line of the page notebook."""
     problems = []
     for token in _parser.parse(text):
         name = token.info.strip().strip("{}") if token.type == "colon_fence" else ""
@@ -191,9 +195,10 @@ def _markdown_starts(nb: nbformat.NotebookNode, lines: list[str]) -> None:
             source_map[i] = start
 
 
-def read_source(path: Path) -> nbformat.NotebookNode:
+def read_source(path: Path, explorers: Explorers | None = None) -> nbformat.NotebookNode:
     """The chapter source at `path` as a notebook (jupytext's MyST reader), with
-    ``metadata["source_map"]`` (see the module docstring).
+    ``metadata["source_map"]`` (see the module docstring). Its explorers are checked
+    against `explorers` (default: the Sphinx extension's, :func:`sphinx_explorers`).
 
     Raises:
         SourceError: the source is not well-formed MyST (every problem, each with its
@@ -206,7 +211,8 @@ def read_source(path: Path) -> nbformat.NotebookNode:
     lines = text.splitlines()
     tokens = get_parser().enable("inline").parse(text + "\n")
     fences = _fence_problems(tokens, lines)
-    problems = fences + _role_problems(tokens, lines) + _directive_problems(text)
+    problems = fences + _role_problems(tokens, lines) + _directive_problems(
+        text, sphinx_explorers() if explorers is None else explorers)
     if not fences:  # with a broken fence, the cells jupytext sees are not the source's
         try:
             mapped = myst_to_notebook(text, add_source_map=True)

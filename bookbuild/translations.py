@@ -6,15 +6,21 @@ file and what differs (tests/test_chapter_structure.py checks the same)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import jupytext
+from docutils.parsers.rst import Directive, directives
+from docutils.parsers.rst.directives.misc import TestDirective
 from markdown_it import MarkdownIt
 from mdit_py_plugins.colon_fence import colon_fence_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.myst_blocks import myst_block_plugin
 from mdit_py_plugins.myst_role import myst_role_plugin
+from myst_parser.parsers.directives import parse_directive_text
+
+from .vocabulary import EXPLORERS
 
 _parser = (
     MarkdownIt("commonmark")
@@ -70,3 +76,31 @@ def mirror_problems(source: Path, english: Path) -> list[str]:
                             "the English source's: the code and its tags are the same in "
                             "every language")
     return problems
+
+
+Explorers = Mapping[str, tuple[type[Directive], Sequence[str]]]
+"""The page-only directives by name: (the directive class MyST parses a block with, the
+options every block of it must give)."""
+
+
+def english_explorers(english: Path) -> Explorers:
+    """The page-only directives (:data:`bookbuild.vocabulary.EXPLORERS`) as the English
+    source `english` uses them: for each, a docutils directive that takes exactly the
+    options of the English block (each a required label) and a body, and those options.
+
+    A translation's explorers are checked against these without importing the Sphinx
+    extension (which needs Sphinx): `python -m bookbuild translations` runs where only
+    requirements-translate.txt is installed. The English source itself is checked
+    against the extension's own directives by the build and tests/test_sources.py.
+    """
+    found: dict[str, tuple[type[Directive], Sequence[str]]] = {}
+    for token in _parser.parse(english.read_text(encoding="utf-8")):
+        name = token.info.strip().strip("{}") if token.type == "colon_fence" else ""
+        if name not in EXPLORERS or name in found:
+            continue
+        # MyST reads every option of docutils' TestDirective as given: the option names
+        options = tuple(parse_directive_text(TestDirective, "", token.content).options)
+        spec = {option: directives.unchanged_required for option in options}
+        found[name] = (type(f"English{name.title().replace('-', '')}", (Directive,),
+                            {"has_content": True, "option_spec": spec}), options)
+    return found

@@ -31,6 +31,13 @@ RUNS: tuple[str, ...] = ("constant", "square root", "multi factor", "cosine", "w
 """The chapter's training runs, by the names its code gives them
 (``histories['<name>'] = train(...)``), in the order the chapter trains them."""
 
+SCHEDULE_EXPLORER = "schedule-explorer"
+RESULTS_EXPLORER = "results-explorer"
+EXPLORERS: tuple[str, ...] = (SCHEDULE_EXPLORER, RESULTS_EXPLORER)
+"""The page-only directives of the chapter (the kernel-free explorers of
+`sphinxext.schedule_explorer` and `sphinxext.results_explorer`): named here so that the
+translators' check (`python -m bookbuild translations`) finds them without Sphinx."""
+
 CHANCE_LEVEL = 0.2
 """A run whose final test accuracy is at most this learned nothing (ten classes:
 chance is 0.1): the build calls it diverged."""

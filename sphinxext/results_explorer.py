@@ -35,11 +35,11 @@ from typing import Any
 
 from sphinx.application import Sphinx
 
-from bookbuild.vocabulary import FRAMEWORKS, RUNS
+from bookbuild.vocabulary import FRAMEWORKS, RESULTS_EXPLORER, RUNS
 
 from . import explorers
 
-NAME = "results-explorer"
+NAME = RESULTS_EXPLORER
 # Prefix of the explorer's element ids and classes
 PREFIX = "d2l-results"
 CONFIG = "d2l_results_file"

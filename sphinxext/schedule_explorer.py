@@ -28,9 +28,11 @@ from dataclasses import dataclass
 
 from sphinx.application import Sphinx
 
+from bookbuild.vocabulary import SCHEDULE_EXPLORER
+
 from . import explorers
 
-NAME = "schedule-explorer"
+NAME = SCHEDULE_EXPLORER
 # Prefix of the explorer's element ids and classes
 PREFIX = "d2l-explorer"
 
