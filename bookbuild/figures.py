@@ -40,9 +40,16 @@ from xml.etree import ElementTree
 
 import nbformat
 
+from .figure_text import (  # noqa: F401  (Labels, labels_of: this module's API too)
+    FigureError,
+    Labels,
+    labels_of,
+    localize_svg,
+    localize_table,
+    page_words,
+)
 from .landing import BookText
-from .pages import PageError
-from .vocabulary import FRAMEWORKS
+from .vocabulary import FRAMEWORKS, SOURCE_LANGUAGE, language
 
 SVG = "image/svg+xml"
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -61,57 +68,6 @@ _SCHEDULER = re.compile(r"^scheduler\s*=\s*(?P<cls>\w+)\((?P<args>.*)\)\s*$", re
 # matplotlib's figure and axes backgrounds: the first patch of the figure and of each axes
 _BACKGROUND = re.compile(r'(<g id="(?:figure|axes)_\d+">\s*<g id="patch_\d+">\s*'
                          r'<path d="[^"]*" style=")fill: #ffffff(")')
-
-
-class FigureError(PageError):
-    """A figure the build cannot describe; the message names it and what to do."""
-
-
-# ------------------------------------------------------------------ the labels
-
-
-@dataclass(frozen=True)
-class Labels:
-    """The page's own names of the runs (by run), metrics (by history key) and schedules
-    (by the explorer's schedule name), from its explorers' label options."""
-
-    runs: dict[str, str]
-    metrics: dict[str, str]
-    schedules: dict[str, str]
-
-
-def labels_of(page: nbformat.NotebookNode) -> Labels:
-    """The labels the explorers of the page notebook `page` give (in its language).
-
-    Raises FigureError when the page lacks an explorer.
-    """
-    # Imported here: sphinxext imports bookbuild's vocabulary itself
-    from myst_parser.parsers.directives import parse_directive_text
-
-    from sphinxext import results_explorer, schedule_explorer
-
-    from .translations import _parser
-
-    text = "\n\n".join(c.source for c in page.cells if c.cell_type == "markdown")
-    found: dict[str, dict[str, str]] = {}
-    for directive in (results_explorer.ResultsExplorer, schedule_explorer.ScheduleExplorer):
-        for token in _parser.parse(text):
-            if token.type == "colon_fence" and token.info.strip() == f"{{{directive.NAME}}}":
-                found[directive.NAME] = {
-                    k: str(v) for k, v in
-                    parse_directive_text(directive, "", token.content).options.items()}
-    missing = [name for name in (results_explorer.NAME, schedule_explorer.NAME)
-               if name not in found]
-    if missing:
-        raise FigureError(f"the page has no {{{missing[0]}}}: the figures' text "
-                          "alternatives take the names of runs, metrics and schedules "
-                          "from its labels")
-    results, schedules = found[results_explorer.NAME], found[schedule_explorer.NAME]
-    return Labels(
-        runs={run: results[option] for run, option in results_explorer.RUN_OPTIONS},
-        metrics={key: results[option] for key, option in results_explorer.METRICS},
-        schedules={name: schedules[option] for name, option in schedule_explorer.SCHEDULES},
-    )
 
 
 # ------------------------------------------------------------------ reading an SVG
@@ -364,17 +320,26 @@ def alt_text(text: BookText, labels: Labels, framework: str, code: str, svg: str
 
 
 def describe(page: nbformat.NotebookNode, text: BookText,
-             histories: Mapping[str, Mapping[str, Mapping[str, Sequence[float | None]]]]
-             ) -> nbformat.NotebookNode:
+             histories: Mapping[str, Mapping[str, Mapping[str, Sequence[float | None]]]],
+             *, lang: str) -> nbformat.NotebookNode:
     """Give every figure of the page notebook `page` (in place; returned) its text
-    alternative in the language of `text` and its classes, and make its background
-    transparent. `histories` are each framework's runs, by notebook tag.
+    alternative in the language of `text` and its classes, make its background
+    transparent, and put its words and the results table's in that language (`lang`,
+    the language's code; bookbuild/figure_text.py). `histories` are each framework's
+    runs, by notebook tag.
 
-    Raises FigureError, naming the cell, when a figure cannot be described.
+    Raises FigureError, naming the cell, when a figure cannot be described or a word
+    has no translation.
     """
     labels = labels_of(page)
+    words = page_words(text, labels, source=lang == SOURCE_LANGUAGE)
+    tag = language(lang).sphinx.replace("_", "-")
     names = dict(FRAMEWORKS)
     for cell in page.cells:
+        for output in cell.get("outputs", []) if "show_results(" in cell.source else []:
+            html = output.get("data", {}).get("text/html", "")
+            if 'class="dataframe"' in html:
+                output["data"]["text/html"] = localize_table(html, words)
         figures = [o for o in cell.get("outputs", []) if SVG in o.get("data", {})]
         if cell.cell_type != "code" or not figures:
             continue
@@ -386,8 +351,9 @@ def describe(page: nbformat.NotebookNode, text: BookText,
         try:
             alt = alt_text(text, labels, names[fw], cell.source,
                            figures[0]["data"][SVG], histories.get(fw, {}))
+            figures[0]["data"][SVG] = localize_svg(transparent(figures[0]["data"][SVG]),
+                                                   words, tag)
         except FigureError as error:
             raise FigureError(f"the {fw} cell starting {first!r}: {error}") from None
-        figures[0]["data"][SVG] = transparent(figures[0]["data"][SVG])
         cell.metadata.setdefault("mystnb", {})["image"] = {"alt": alt, "classes": CLASSES}
     return page

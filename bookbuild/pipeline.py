@@ -234,11 +234,15 @@ def write_pages(settings: Settings, sources: Sources, executed: Executed,
                  for fw in FRAMEWORK_TAGS}
         page = pages.page_notebook(source, notebooks.read_source(source), by_fw)
         text = landing.read_book_text(source.parent.name, settings.root)
+        lang = source.parent.name
+        words = page_figures.page_words(text, page_figures.labels_of(page),
+                                        source=lang == SOURCE_LANGUAGE)
         spread_view.decorate(page, text, spread_, executed.by_framework,
-                             capped=settings.capped, figures=figures)
-        # every figure's text alternative, from the runs this language's notebooks trained
+                             capped=settings.capped, figures=figures, runs=words)
+        # every figure's text alternative, from the runs this language's notebooks
+        # trained, and its words (and the results table's) in the page's language
         page_figures.describe(page, text, {fw: results.histories_of(nb, f"{fw} ({source})")
-                                           for fw, nb in by_fw.items()})
+                                           for fw, nb in by_fw.items()}, lang=lang)
         page_files[source.parent.name] = pages.write_page(
             pages.page_path(source, settings.build_dir / "pages", settings.root), page)
     results_file = spread_view.write_explorer_data(

@@ -176,10 +176,13 @@ def _pm(mean_sd: tuple[float, float]) -> str:
     return f"{mean_sd[0]:.3f} ± {mean_sd[1]:.3f}"
 
 
-def spread_html(text: BookText, spread_: Spread, framework: str) -> str:
+def spread_html(text: BookText, spread_: Spread, framework: str,
+                runs: Mapping[str, str] | None = None) -> str:
     """The block under `framework`'s results table, in the language of `text`: the
-    band sentence (about the figure just above), the mean ± sd table with its caption,
-    and how much a reader's own run may differ."""
+    band sentence (about the figure just above), the mean ± sd table with its caption
+    and each run by its name in `runs` (by default the code's), and how much a reader's
+    own run may differ."""
+    runs = {run: run for run in RUNS} if runs is None else runs
     seeds = len(spread_.seeds(framework))
     columns = [html.escape(c.strip()) for c in text.line("spread_columns").split("|")]
     parts = []
@@ -187,7 +190,7 @@ def spread_html(text: BookText, spread_: Spread, framework: str) -> str:
         parts.append(f"<blockquote><p>{_inline(text.line('spread_stale', date=spread_.date))}"
                      "</p></blockquote>")
     parts.append(f"<p>{_inline(text.line('spread_band', seeds=seeds))}</p>")
-    rows = "".join(f'<tr><th scope="row">{html.escape(run)}</th><td>{_pm(acc)}</td>'
+    rows = "".join(f'<tr><th scope="row">{html.escape(runs[run])}</th><td>{_pm(acc)}</td>'
                    f"<td>{_pm(gap)}</td></tr>"
                    for run, acc, gap in run_stats(spread_, framework))
     parts.append(
@@ -225,12 +228,14 @@ def _html_output(body: str, css_class: str) -> nbformat.NotebookNode:
 
 def decorate(page: nbformat.NotebookNode, text: BookText, spread_: Spread | None,
              built: Mapping[str, Histories], capped: bool,
-             figures: dict[str, str] | None = None) -> nbformat.NotebookNode:
+             figures: dict[str, str] | None = None,
+             runs: Mapping[str, str] | None = None) -> nbformat.NotebookNode:
     """Add the spread under each tab's results table of the page notebook `page` (in
     place; returned): on a quick build only the note that it is not shown; otherwise,
     when there is a spread, the figure with seed bands and the table and sentences of
     :func:`spread_markdown`. `figures` keeps each framework's figure once drawn, so the
-    languages share them (every language shows the same runs)."""
+    languages share them (every language shows the same runs); `runs` names the runs in
+    the page's language (bookbuild.figure_text.page_words)."""
     figures = {} if figures is None else figures
     for cell in page.cells:
         tab = cell.get("metadata", {}).get("d2l_tabs")
@@ -248,7 +253,7 @@ def decorate(page: nbformat.NotebookNode, text: BookText, spread_: Spread | None
                 if fw not in figures:
                     figures[fw] = figure_svg(built[fw], spread_, fw)
                 output["data"][FIGURE_MIME] = figures[fw]
-        cell.outputs.append(_html_output(spread_html(text, spread_, fw), "d2l-spread"))
+        cell.outputs.append(_html_output(spread_html(text, spread_, fw, runs), "d2l-spread"))
     return page
 
 

@@ -144,7 +144,7 @@ def test_the_page_gets_alt_classes_and_a_transparent_background() -> None:
     cell.metadata["d2l_tabs"] = {"framework": "pytorch", "group": 3}
     source = (ROOT / "chapters" / "tr" / "scheduler.md").read_text(encoding="utf-8")
     page = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(source), cell])
-    figures.describe(page, read_book_text("tr", ROOT), {"pytorch": HISTORIES})
+    figures.describe(page, read_book_text("tr", ROOT), {"pytorch": HISTORIES}, lang="tr")
     image = page.cells[1].metadata["mystnb"]["image"]
     assert image == {"alt": "PyTorch, “ısınma” çalıştırması: 30 dönemden sonra eğitim kaybı "
                             "0.32, eğitim doğruluğu 0.88 ve test doğruluğu 0.87.",
