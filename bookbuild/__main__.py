@@ -1,6 +1,10 @@
 """`python -m bookbuild`: check the command line, take the build folder's lock, and run
 the build's steps (:mod:`bookbuild.pipeline`); `--notebooks-only` regenerates the
-committed notebooks instead. `python -m bookbuild --help` lists the options."""
+committed notebooks instead. `python -m bookbuild --help` lists the options.
+
+`python -m bookbuild translations ...` is the translators' check
+(:mod:`bookbuild.translator`), which must run without the build's frameworks: so this
+module imports the build's modules only once it knows it builds."""
 
 from __future__ import annotations
 
@@ -13,11 +17,6 @@ from typing import NoReturn
 
 from rich.console import Console
 
-from . import cli, execute, notebooks, options, pipeline
-from .config import ROOT
-from .lock import BuildFolderBusy, build_folder_lock
-from .sources import SourceError
-
 
 @dataclass
 class _Stop:
@@ -28,6 +27,11 @@ class _Stop:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["translations"]:
+        from . import translator
+
+        return translator.main(args[1:])
     # SIGTERM (a CI job cancelled, `timeout`, `kill`) stops the build as Ctrl-C does,
     # instead of killing it with its kernels left running and nothing said
     stopped_by = _Stop("Ctrl-C", 130)
@@ -48,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None, stopped_by: _Stop) -> int:
+    from . import cli, execute, options, pipeline
+    from .lock import BuildFolderBusy, build_folder_lock
+
     parser = cli.parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
@@ -83,6 +90,10 @@ def _main(argv: list[str] | None, stopped_by: _Stop) -> int:
 
 
 def _notebooks_only() -> int:
+    from . import notebooks
+    from .config import ROOT
+    from .sources import SourceError
+
     try:
         written = notebooks.write_notebooks(ROOT)
     except SourceError as error:
