@@ -1,6 +1,7 @@
 """What a notebook's Markdown takes from the book: its MyST parser, its bibliography and
-reference styles as `_config.yml` sets them, and Sphinx's translated admonition titles
-(for :mod:`bookbuild.plain_markdown`)."""
+reference styles as `_config.yml` sets them (the reference style with each language's
+words between authors' names, :mod:`bookbuild.citations`), and Sphinx's translated
+admonition titles (for :mod:`bookbuild.plain_markdown`)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ from sphinxcontrib.bibtex.plugin import find_plugin
 from sphinxcontrib.bibtex.richtext import BaseReferenceText
 from sphinxcontrib.bibtex.style.referencing import BaseReferenceStyle
 
+from . import citations
 from .config import book_config
+from .landing import read_book_text
 from .sources import SourceError
 
 # Sphinx's admonition titles (sphinx.locale.admonitionlabels), as msgids of its catalog
@@ -48,9 +51,11 @@ class Book:
     parser: MarkdownIt
     bibfile: Path
     bibliography: BibliographyData
-    reference_style: BaseReferenceStyle
+    reference_style: BaseReferenceStyle  # as configured, in English
     entry_style_name: str
     formatted: dict[str, FormattedEntry]
+    root: Path
+    reference_style_name: str
     # pybtex looks plugins up among all entry points each time: once is enough here
     markdown: BaseBackend = field(default_factory=lambda: plugin("pybtex.backends", "markdown"))
 
@@ -76,8 +81,9 @@ def book(root: Path) -> Book:
     parser = create_md_parser(MdParserConfig(enable_extensions=extensions), RendererHTML)
     sphinx_config = config.get("sphinx", {}).get("config", {})
     # sphinxcontrib-bibtex's defaults where _config.yml says nothing
+    reference_style_name = sphinx_config.get("bibtex_reference_style", "label")
     reference_style = find_plugin("sphinxcontrib.bibtex.style.referencing",
-                                  sphinx_config.get("bibtex_reference_style", "label"))()
+                                  reference_style_name)()
     entry_style_name = sphinx_config.get("bibtex_default_style", "alpha")
     bibfiles = config.get("bibtex_bibfiles", [])
     if len(bibfiles) != 1:
@@ -91,7 +97,20 @@ def book(root: Path) -> Book:
     style = plugin("pybtex.style.formatting", entry_style_name)
     # Only label reference styles read the entry's label; the page labels its own list.
     formatted = {e.key: e for e in style.format_entries(bibliography.entries.values())}
-    return Book(parser, bibfile, bibliography, reference_style, entry_style_name, formatted)
+    return Book(parser, bibfile, bibliography, reference_style, entry_style_name, formatted,
+                root, reference_style_name)
+
+
+def reference_style(the_book: Book, code: str) -> BaseReferenceStyle:
+    """`the_book`'s reference style with the words of language `code` (its book.yml's
+    ``cite_and``, ``cite_et_al``), as that language's page cites."""
+    return _reference_style(the_book.root, the_book.reference_style_name, code)
+
+
+@lru_cache
+def _reference_style(root: Path, name: str, code: str) -> BaseReferenceStyle:
+    text = read_book_text(code, root)
+    return citations.localized(name, text.line("cite_and"), text.line("cite_et_al"))()
 
 
 def admonition_title(name: str, language: str) -> str:

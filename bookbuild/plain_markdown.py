@@ -8,8 +8,9 @@ in Markdown:
 - an admonition (``note``, ``warning``, ...) becomes a blockquote headed by its title in
   the page's language, from Sphinx's own translations;
 - ``{cite:t}`` / ``{cite:p}`` (and the other roles of the configured reference style)
-  read as sphinxcontrib-bibtex words them on the page, and a ``{bibliography}`` becomes
-  a list of the entries the notebook cites, formatted by the configured pybtex style;
+  read as sphinxcontrib-bibtex words them on the page (with the language's "and" and
+  "et al."), and a ``{bibliography}`` becomes a list of the entries the notebook
+  cites, formatted by the configured pybtex style;
 - a ``tab-set`` synced on the framework keeps the body of the notebook's own tab-item;
 - ``{ref}`` / ``{numref}`` become links to the heading below the label, anchored the
   way JupyterLab anchors headings;
@@ -51,6 +52,7 @@ from .book_markdown import (
     book,
     parse,
     plugin,
+    reference_style,
     unlinked,
 )
 from .config import ROOT
@@ -181,7 +183,8 @@ class _Converter:
             f"(bookbuild/plain_markdown.py handles {{cite:...}}, {{ref}} and {{numref}})"))
 
     def _citation(self, kind: str, content: str, line: int | None) -> str:
-        style = self.book.reference_style
+        # in the words of the source's language (chapters/<code>/scheduler.md)
+        style = reference_style(self.book, self.source.parent.name)
         if kind not in style.role_names():
             raise self.error(line, f"{{cite:{kind}}} is not a role of the reference style")
         try:

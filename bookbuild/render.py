@@ -50,6 +50,9 @@ def language_config(lang: Language, root: Path = ROOT, max_examples: int | None 
     sphinx_config["nb_code_prompt_hide"] = text.line("code_prompt_hide")
     # a printed explorer's sentence, and the link to each framework's PDF (--pdf)
     sphinx_config["d2l_explorer_print_note"] = text.line("explorer_print")
+    # an author-year citation's words ("and", "et al."; sphinxext/citations.py)
+    sphinx_config["d2l_cite_and"] = text.line("cite_and")
+    sphinx_config["d2l_cite_et_al"] = text.line("cite_et_al")
     if pdf:
         sphinx_config["d2l_pdf_label"] = text.line("pdf_link")
     if results_file is not None:  # the results explorer's data (bookbuild.spread_view)

@@ -1,6 +1,7 @@
 """Local Sphinx extension of the book: framework tabs around executed cells,
 per-framework Colab buttons, the language switcher, the notice on every page of a
 build that trained on a subset of the data, MathJax served from the book itself,
+author-year citations in the page's language,
 the kernel-free schedule and results explorers, the widget cells' code toggle named
 in the page's language, the figures in dark mode, and the page printed for one
 framework (with links to the build's PDFs).
@@ -17,6 +18,7 @@ from sphinx.application import Sphinx
 
 from . import (
     accessibility,
+    citations,
     code_toggle,
     colab,
     console_fixes,
@@ -65,6 +67,7 @@ def setup(app: Sphinx) -> dict:
     results_explorer.setup(app)
     code_toggle.setup(app)
     accessibility.setup(app)
+    citations.setup(app)
     figures.setup(app)
     print_pdf.setup(app)
     app.connect("builder-inited", _add_static_path)
