@@ -15,8 +15,6 @@ import sys
 from dataclasses import dataclass
 from typing import NoReturn
 
-from rich.console import Console
-
 
 @dataclass
 class _Stop:
@@ -52,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None, stopped_by: _Stop) -> int:
+    from rich.console import Console
+
     from . import cli, execute, options, pipeline
     from .lock import BuildFolderBusy, build_folder_lock
 

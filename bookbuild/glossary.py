@@ -22,7 +22,6 @@ import re
 from pathlib import Path
 
 import yaml
-from myst_parser.parsers.directives import parse_directive_text
 
 from .translations import Explorers, _parser
 from .vocabulary import chapter_source
@@ -63,7 +62,7 @@ def prose(markdown: str, explorers: Explorers) -> list[str]:
             if kind is None:  # a note, an admonition: markdown
                 found += prose(token.content, explorers)
             else:
-                parsed = parse_directive_text(kind[0], "", token.content)
+                parsed = kind[0](token.content)
                 found += [str(value) for value in parsed.options.values()]
                 found += prose("\n".join(parsed.body), explorers)
     return found

@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 
 from .notebooks import KERNELSPEC, cell_frameworks
+from .translations import _parser
 from .vocabulary import FRAMEWORK_TAGS
 
 
@@ -98,6 +99,28 @@ def page_notebook(
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
     return nb
+
+
+STALE_CLASS = "d2l-stale-translation"
+
+
+def add_stale_notice(page: nbformat.NotebookNode, notice: str) -> None:
+    """Put `notice` (a translation's words saying which of its sections lag behind the
+    English, book.yml's `stale_translation`) in a warning right below the page's title
+    heading, so a reader sees it before any of the text it is about."""
+    for cell in page.cells:
+        if cell.cell_type != "markdown":
+            continue
+        heading = next((t for t in _parser.parse(cell.source) if t.type == "heading_open"),
+                       None)
+        if heading is None:
+            continue
+        lines = cell.source.split("\n")
+        end = heading.map[1]
+        lines[end:end] = ["", ":::{warning}", f":class: {STALE_CLASS}", notice, ":::", ""]
+        cell.source = "\n".join(lines)
+        return
+    raise PageError("the page has no heading to put the stale-translation notice under")
 
 
 def write_page(path: Path, nb: nbformat.NotebookNode) -> Path:

@@ -20,6 +20,7 @@ from rich.console import Console
 
 from . import (
     execute,
+    freshness,
     landing,
     notebooks,
     pages,
@@ -128,6 +129,12 @@ def check_sources(settings: Settings, err: Console) -> Sources:
     if stale:
         err.print(f"[yellow]note: {len(stale)} committed notebooks are stale; this build uses "
                   "fresh ones. Run `python -m bookbuild --notebooks-only` and commit.[/]")
+    for lang in settings.langs:
+        behind = freshness.stale_headings(root, lang.code)
+        if behind:
+            err.print(f"[yellow]note: {len(behind)} sections of the {lang.code} translation "
+                      "changed in English since they were translated; its page says so. "
+                      f"`python -m bookbuild translations {lang.code}` shows what changed.[/]")
     codes = {lang.code for lang in settings.langs}
     chapters = [s for s in notebooks.chapter_sources(root) if s.parent.name in codes]
     return Sources(chapters, english, expected, results.english_claims(root, list(RUNS)))
@@ -243,6 +250,12 @@ def write_pages(settings: Settings, sources: Sources, executed: Executed,
         # trained, and its words (and the results table's) in the page's language
         page_figures.describe(page, text, {fw: results.histories_of(nb, f"{fw} ({source})")
                                            for fw, nb in by_fw.items()}, lang=lang)
+        # a translation whose English changed since it was translated says so, naming
+        # those sections (docs/translating.md)
+        stale = freshness.stale_headings(settings.root, lang)
+        if stale:
+            pages.add_stale_notice(page, text.line(
+                "stale_translation", sections=page_figures.listing(text, stale)))
         page_files[source.parent.name] = pages.write_page(
             pages.page_path(source, settings.build_dir / "pages", settings.root), page)
     results_file = spread_view.write_explorer_data(

@@ -22,14 +22,14 @@ lines (0-based first line of a markdown cell, 1-based fence line of a code cell)
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import jupytext
 import nbformat
 from jupytext.myst import MystMetadataParsingError, get_parser, myst_to_notebook
-from myst_parser.parsers.directives import parse_directive_text
 
-from .translations import Explorers, _parser
+from .translations import Explorer, Explorers, _parser
 from .vocabulary import FRAMEWORK_TAGS
 
 CODE_DIRECTIVE = "{code-cell}"
@@ -149,15 +149,27 @@ def _tag_problems(nb: nbformat.NotebookNode) -> list[tuple[int, str]]:
 
 
 def sphinx_explorers() -> Explorers:
-    """The page-only directives as the book's Sphinx extension defines them (imports
-    Sphinx)."""
-    # Imported here: sphinxext imports bookbuild's vocabulary itself, and Sphinx is not
-    # needed by the translators' check (which passes the English source's explorers)
+    """The page-only directives as the book's Sphinx extension defines them, read with
+    MyST's own directive parser (imports Sphinx)."""
+    # Imported here: sphinxext imports bookbuild's vocabulary itself, and the
+    # translators' check (which reads the English source's explorers) runs without
+    # Sphinx, which both need
+    from myst_parser.parsers.directives import parse_directive_text
+
     from sphinxext import results_explorer, schedule_explorer
 
+    def reader(directive: type) -> Callable[[str], Explorer]:
+        def read(content: str) -> Explorer:
+            result = parse_directive_text(directive, "", content)
+            return Explorer(dict(result.options), list(result.body),
+                            [warning.msg for warning in result.warnings])
+        return read
+
     return {
-        schedule_explorer.NAME: (schedule_explorer.ScheduleExplorer, schedule_explorer.OPTIONS),
-        results_explorer.NAME: (results_explorer.ResultsExplorer, results_explorer.OPTIONS),
+        schedule_explorer.NAME: (reader(schedule_explorer.ScheduleExplorer),
+                                 schedule_explorer.OPTIONS),
+        results_explorer.NAME: (reader(results_explorer.ResultsExplorer),
+                                results_explorer.OPTIONS),
     }
 
 
@@ -170,10 +182,10 @@ def _directive_problems(text: str, directives: Explorers) -> list[tuple[int, str
         name = token.info.strip().strip("{}") if token.type == "colon_fence" else ""
         if name not in directives:
             continue
-        directive, required = directives[name]
+        read, required = directives[name]
         line = token.map[0] + 1
-        result = parse_directive_text(directive, "", token.content)
-        problems += [(line, f"{{{name}}}: {warning.msg}") for warning in result.warnings]
+        result = read(token.content)
+        problems += [(line, f"{{{name}}}: {warning}") for warning in result.warnings]
         missing = [option for option in required if not result.options.get(option)]
         if missing:
             problems.append((line, f"{{{name}}} lacks the option(s) "

@@ -6,19 +6,18 @@ file and what differs (tests/test_chapter_structure.py checks the same)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jupytext
-from docutils.parsers.rst import Directive, directives
-from docutils.parsers.rst.directives.misc import TestDirective
 from markdown_it import MarkdownIt
 from mdit_py_plugins.colon_fence import colon_fence_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.field_list import fieldlist_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.myst_blocks import myst_block_plugin
 from mdit_py_plugins.myst_role import myst_role_plugin
-from myst_parser.parsers.directives import parse_directive_text
 
 from .vocabulary import EXPLORERS
 
@@ -78,29 +77,78 @@ def mirror_problems(source: Path, english: Path) -> list[str]:
     return problems
 
 
-Explorers = Mapping[str, tuple[type[Directive], Sequence[str]]]
-"""The page-only directives by name: (the directive class MyST parses a block with, the
-options every block of it must give)."""
+@dataclass
+class Explorer:
+    """One explorer block as read: its options (labels) by name, in order, its body
+    (the help text) and what the reader found wrong, e.g. an unknown option."""
+
+    options: dict[str, str]
+    body: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+
+Explorers = Mapping[str, tuple[Callable[[str], Explorer], Sequence[str]]]
+"""The page-only directives by name: (a reader of a block's content, the options every
+block of it must give). The build's is :func:`bookbuild.sources.sphinx_explorers` (MyST's
+own directive parser and the Sphinx extension's directives); the translators' check, run
+without Sphinx, uses :func:`english_explorers`."""
+
+# The option lines of a directive (`:name: value`) are a field list, as in
+# reStructuredText; markdown-it's field list plugin reads them.
+_fields = MarkdownIt("commonmark").use(fieldlist_plugin)
+
+
+def read_fields(content: str) -> Explorer:
+    """The options of a directive block's `content` (its leading `:name: value` lines,
+    each value as written) and the body after them."""
+    tokens = _fields.parse(content)
+    lines = content.split("\n")
+    if not tokens or tokens[0].type != "field_list_open":
+        return Explorer({}, lines)
+    options, name = {}, None
+    for token in tokens:
+        if token.type == "field_list_close":
+            break
+        if token.type == "inline":
+            if name is None:
+                name = token.content
+            else:
+                options[name], name = token.content, None
+        elif token.type == "fieldlist_body_close" and name is not None:
+            options[name], name = "", None  # an option given without a value
+    body = lines[tokens[0].map[1]:]
+    while body and not body[0].strip():
+        body = body[1:]
+    return Explorer(options, body)
 
 
 def english_explorers(english: Path) -> Explorers:
     """The page-only directives (:data:`bookbuild.vocabulary.EXPLORERS`) as the English
-    source `english` uses them: for each, a docutils directive that takes exactly the
-    options of the English block (each a required label) and a body, and those options.
+    source `english` uses them: each with a reader that takes exactly the options of the
+    English block (and says which others it met), and those options.
 
-    A translation's explorers are checked against these without importing the Sphinx
-    extension (which needs Sphinx): `python -m bookbuild translations` runs where only
+    A translation's explorers are checked against these without importing Sphinx or
+    MyST's Sphinx parser: `python -m bookbuild translations` runs where only
     requirements-translate.txt is installed. The English source itself is checked
-    against the extension's own directives by the build and tests/test_sources.py.
+    against the extension's own directives by the build and tests/test_sources.py, and
+    tests/test_glossary.py checks that both read every language's explorers alike.
     """
-    found: dict[str, tuple[type[Directive], Sequence[str]]] = {}
+    found: dict[str, tuple[Callable[[str], Explorer], Sequence[str]]] = {}
     for token in _parser.parse(english.read_text(encoding="utf-8")):
         name = token.info.strip().strip("{}") if token.type == "colon_fence" else ""
-        if name not in EXPLORERS or name in found:
-            continue
-        # MyST reads every option of docutils' TestDirective as given: the option names
-        options = tuple(parse_directive_text(TestDirective, "", token.content).options)
-        spec = {option: directives.unchanged_required for option in options}
-        found[name] = (type(f"English{name.title().replace('-', '')}", (Directive,),
-                            {"has_content": True, "option_spec": spec}), options)
+        if name in EXPLORERS and name not in found:
+            options = tuple(read_fields(token.content).options)
+            found[name] = (_reader(options), options)
     return found
+
+
+def _reader(allowed: Sequence[str]) -> Callable[[str], Explorer]:
+    def read(content: str) -> Explorer:
+        block = read_fields(content)
+        unknown = sorted(set(block.options) - set(allowed))
+        if unknown:
+            block.warnings.append(f"Unknown option keys: {unknown} (allowed: "
+                                  f"{sorted(allowed)})")
+            block.options = {k: v for k, v in block.options.items() if k in allowed}
+        return block
+    return read
