@@ -57,3 +57,41 @@ def test_unit_requirements_hold_their_dependencies() -> None:
             if dep not in unit | INSTALLER:
                 missing.setdefault(dep, []).append(name)
     assert not missing, f"requirements-unit.txt lacks (needed by): {missing}"
+
+
+# requirements-translate.txt, the translators' environment (`python -m bookbuild
+# translations`): pinned as in requirements.txt, closed under its dependencies, and
+# without the book toolchain either (tests/test_translator.py runs the command with
+# these imports blocked).
+TRANSLATE = "requirements-translate.txt"
+NOT_FOR_TRANSLATORS = HEAVY | {"sphinx", "jupyter-book", "myst-nb", "myst-parser",
+                               "matplotlib", "ipykernel", "jupyter-client"}
+
+
+def test_every_translate_requirement_is_pinned_as_in_requirements_txt() -> None:
+    mine, full = pins(TRANSLATE), pins("requirements.txt")
+    assert "jupytext" in mine and "pyyaml" in mine
+    for name, line in mine.items():
+        (spec,) = Requirement(line).specifier
+        assert spec.operator == "==", f"{TRANSLATE}: {line!r} is not a pin"
+        assert name in full, f"{TRANSLATE}: {name} is not in requirements.txt"
+        assert Requirement(full[name]).specifier == Requirement(line).specifier, \
+            f"{TRANSLATE} pins {line!r}, requirements.txt {full[name]!r}"
+
+
+def test_the_translators_install_no_framework_or_book_toolchain() -> None:
+    assert not NOT_FOR_TRANSLATORS & set(pins(TRANSLATE))
+
+
+def test_translate_requirements_hold_their_dependencies() -> None:
+    mine = set(pins(TRANSLATE))
+    missing = {}
+    for name in sorted(mine):
+        for text in importlib.metadata.requires(name) or []:
+            req = Requirement(text)
+            if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+                continue
+            dep = canonicalize_name(req.name)
+            if dep not in mine | INSTALLER:
+                missing.setdefault(dep, []).append(name)
+    assert not missing, f"{TRANSLATE} lacks (needed by): {missing}"
