@@ -34,6 +34,8 @@ Environment:
   {MAX_EXAMPLES_ENV}  N, like --max-examples N: train on a fixed N-example subset (a
                     quick build, marked as such on every page)
 
+`python -m bookbuild translations --help`: the translators' check (no framework needed).
+
 Every option is checked before a kernel starts. Ctrl-C (exit status 130) or SIGTERM
 (143) stops the build: the running kernels are interrupted and shut down, what finished
 executing stays cached, and the same command resumes from it.
