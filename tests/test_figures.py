@@ -90,8 +90,8 @@ def test_a_schedule_is_read_back_from_its_svg() -> None:
 @pytest.mark.parametrize(("code", "expected"), ids=["en", "zh"], argvalues=[
     ("en", "TensorFlow, cosine with warmup schedule: the learning rate over epochs 0 to 29 "
            "starts at 0 and ends at 0.01; highest 0.2 (epoch 5), lowest 0 (epoch 0)."),
-    ("zh", "TensorFlow，带预热的余弦调度：第 0 至 29 轮的学习率从 0 开始，到 0.01 结束；"
-           "最高 0.2（第 5 轮），最低 0（第 0 轮）。"),
+    ("zh", "TensorFlow，带预热的余弦调度：轮次 0 至 29 的学习率从 0 开始，到 0.01 结束；"
+           "最高 0.2（轮次 5），最低 0（轮次 0）。"),
 ])
 def test_a_schedules_text(code: str, expected: str) -> None:
     svg = schedule_svg([warmup(t) for t in range(EPOCHS)])
