@@ -132,9 +132,9 @@ def check_sources(settings: Settings, err: Console) -> Sources:
     for lang in settings.langs:
         behind = freshness.stale_headings(root, lang.code)
         if behind:
-            err.print(f"[yellow]note: {len(behind)} sections of the {lang.code} translation "
-                      "changed in English since they were translated; its page says so. "
-                      f"`python -m bookbuild translations {lang.code}` shows what changed.[/]")
+            err.print(f"[yellow]note: the {lang.code} translation lags behind the English "
+                      f"in {', '.join(behind)}; its page says so. `python -m bookbuild "
+                      f"translations {lang.code}` shows what changed.[/]")
     codes = {lang.code for lang in settings.langs}
     chapters = [s for s in notebooks.chapter_sources(root) if s.parent.name in codes]
     return Sources(chapters, english, expected, results.english_claims(root, list(RUNS)))
