@@ -49,6 +49,7 @@ def test_figures_and_the_results_table_speak_the_pages_language(build, lang) -> 
     labels = page_labels(lang.code)
     words = page_words(read_book_text(lang.code, ROOT), labels,
                        source=lang.code == SOURCE_LANGUAGE)
+    translated = 0
     for img in soup.select("img.d2l-figure"):
         svg = minidom.parse(str((path.parent / img["src"]).resolve()))
         drawn = [t.firstChild.data for t in svg.getElementsByTagName("text")]
@@ -56,12 +57,14 @@ def test_figures_and_the_results_table_speak_the_pages_language(build, lang) -> 
         if lang.code == SOURCE_LANGUAGE:  # as the code drew it
             assert not drawn, f"{img['src']}: {drawn}"
             continue
-        # every label and legend entry in the page's words, the epoch axis included
-        assert drawn == [words[english] for english in shown
-                         if words[english] != english], img["src"]
-        assert labels.epoch in drawn, img["src"]
+        # every label and legend entry in the page's words (id keeps "epoch" and
+        # "learning rate": those stay as drawn, but a legend is redrawn whole)
+        changed = [words[english] for english in shown if words[english] != english]
+        assert set(changed) <= set(drawn) <= set(words.values()), img["src"]
         assert all(t.getAttribute("xml:lang").startswith(lang.code)
                    for t in svg.getElementsByTagName("text"))
+        translated += bool(drawn)
+    assert lang.code == SOURCE_LANGUAGE or translated > len(RUNS) * len(FRAMEWORKS)
     tables = soup.select("table.dataframe")
     assert len(tables) == len(FRAMEWORKS)
     for table in tables:
