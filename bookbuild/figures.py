@@ -198,29 +198,18 @@ def _metric(label: str) -> str:
     return METRIC_LABELS[label]
 
 
-def _value(value: float | None) -> str:
-    return "NaN" if value is None or not math.isfinite(value) else f"{value:.2f}"
+def _value(text: BookText, value: float | None) -> str:
+    """A metric to two decimals, with the page language's decimal mark."""
+    return "NaN" if value is None or not math.isfinite(value) else text.number(value, "0.00")
 
 
-def _rate(value: float) -> str:
-    """A learning rate to three significant digits (0.2, 0.0183, 2)."""
-    return f"{round(value, 12):.3g}"
+def _rate(text: BookText, value: float) -> str:
+    """A learning rate to at most three significant digits (0.2, 0.0183, 2)."""
+    return text.number(round(value, 12), "@##")
 
 
-def _epoch(x: float) -> str:
-    return str(round(x)) if abs(x - round(x)) < 1e-6 else f"{x:.3g}"
-
-
-def listing(text: BookText, items: Sequence[str]) -> str:
-    """`items` as one list in the page's language ("a, b and c")."""
-    if not items:
-        return ""
-    result = items[-1]
-    if len(items) > 1:
-        result = text.line("figure_list_end", first=items[-2], second=result)
-        for item in reversed(items[:-2]):
-            result = text.line("figure_list", first=item, second=result)
-    return result
+def _epoch(text: BookText, x: float) -> str:
+    return str(round(x)) if abs(x - round(x)) < 1e-6 else text.number(x, "@##")
 
 
 def training_alt(text: BookText, labels: Labels, framework: str, run: str,
@@ -238,9 +227,9 @@ def training_alt(text: BookText, labels: Labels, framework: str, run: str,
             raise FigureError(f"the figure of run {run!r} ends its {key} line at "
                               f"{line[-1][1]:.4g}, its history at {final:.4g}")
     values = [text.line("figure_value", metric=labels.metrics[k],
-                        value=_value(history[k][-1])) for k in keys]
+                        value=_value(text, history[k][-1])) for k in keys]
     return text.line("figure_training", framework=framework, run=labels.runs.get(run, run),
-                     epochs=len(history[keys[0]]), values=listing(text, values))
+                     epochs=len(history[keys[0]]), values=text.listing(values))
 
 
 def schedule_alt(text: BookText, labels: Labels, framework: str, schedule: str,
@@ -256,10 +245,10 @@ def schedule_alt(text: BookText, labels: Labels, framework: str, schedule: str,
     return text.line(
         "figure_schedule", framework=framework,
         schedule=labels.schedules.get(schedule, schedule),
-        start=_epoch(points[0][0]), end=_epoch(points[-1][0]),
-        first=_rate(rates[0]), last=_rate(rates[-1]),
-        max=_rate(rates[top]), max_epoch=_epoch(points[top][0]),
-        min=_rate(rates[bottom]), min_epoch=_epoch(points[bottom][0]))
+        start=_epoch(text, points[0][0]), end=_epoch(text, points[-1][0]),
+        first=_rate(text, rates[0]), last=_rate(text, rates[-1]),
+        max=_rate(text, rates[top]), max_epoch=_epoch(text, points[top][0]),
+        min=_rate(text, rates[bottom]), min_epoch=_epoch(text, points[bottom][0]))
 
 
 def results_alt(text: BookText, labels: Labels, framework: str,
@@ -279,11 +268,11 @@ def results_alt(text: BookText, labels: Labels, framework: str,
         raise FigureError("no run of the results figure ends with a test accuracy")
     best = max(finite.values())
     return text.line(
-        "figure_results", framework=framework, panels=listing(text, panels),
-        runs=listing(text, [labels.runs.get(run, run) for run in runs]),
-        best=listing(text, [labels.runs.get(run, run) for run, v in finite.items()
-                            if v == best]),
-        value=_value(best))
+        "figure_results", framework=framework, panels=text.listing(panels),
+        runs=text.listing([labels.runs.get(run, run) for run in runs]),
+        best=text.listing([labels.runs.get(run, run) for run, v in finite.items()
+                           if v == best]),
+        value=_value(text, best))
 
 
 def schedule_of(code: str) -> str:

@@ -9,12 +9,16 @@ page, below the title). The build makes each book's `index.md` from it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from babel.lists import format_list
+from babel.numbers import format_decimal
 
 from .config import ROOT
+from .vocabulary import language
 
 FILE_NAME = "book.yml"
 # One-line texts the build puts on the pages, besides the title, author line and landing
@@ -28,7 +32,7 @@ FILE_NAME = "book.yml"
 LINES = ("subset_notice", "colab_mxnet_note", "code_prompt_show", "code_prompt_hide",
          "spread_table", "spread_columns", "spread_band", "spread_differ", "spread_stale",
          "spread_quick", "stale_translation", "figure_training", "figure_schedule",
-         "figure_results", "figure_value", "figure_list", "figure_list_end", "pdf_link",
+         "figure_results", "figure_value", "pdf_link",
          "explorer_print", "table_schedule", "table_best_test_acc", "table_best_epoch",
          "cite_and", "cite_et_al")
 KEYS = ("title", "author", "landing", *LINES)
@@ -42,18 +46,14 @@ PLACEHOLDERS = {
     "spread_differ": ("{framework}", "{sd}"),
     "spread_stale": ("{date}",),
     # the translated headings of the parts whose English changed since they were
-    # translated, joined by figure_list/figure_list_end
+    # translated, as one list (BookText.listing)
     "stale_translation": ("{sections}",),
-    # the figures' text alternatives (bookbuild/figures.py); figure_list and
-    # figure_list_end join two items of a list (CLDR's list patterns): the last two by
-    # figure_list_end ("{first} and {second}"), every other by figure_list
+    # the figures' text alternatives (bookbuild/figures.py)
     "figure_training": ("{framework}", "{run}", "{epochs}", "{values}"),
     "figure_schedule": ("{framework}", "{schedule}", "{start}", "{end}", "{first}", "{last}",
                         "{max}", "{max_epoch}", "{min}", "{min_epoch}"),
     "figure_results": ("{framework}", "{panels}", "{runs}", "{best}", "{value}"),
     "figure_value": ("{metric}", "{value}"),
-    "figure_list": ("{first}", "{second}"),
-    "figure_list_end": ("{first}", "{second}"),
     "pdf_link": ("{framework}",),
 }
 
@@ -73,6 +73,8 @@ class BookText:
     colab_mxnet_note: str = ""
     # the other LINES, by key
     lines: dict[str, str] = field(default_factory=dict)
+    # the CLDR locale of the numbers and lists the build writes into these texts
+    locale: str = "en"
 
     def line(self, key: str, **values: object) -> str:
         """The one-line text `key` with its placeholders filled from `values`
@@ -81,6 +83,21 @@ class BookText:
         for name, value in values.items():
             text = text.replace("{" + name + "}", str(value))
         return text
+
+    def number(self, value: float, pattern: str) -> str:
+        """`value` with this language's decimal mark, by a CLDR number `pattern`:
+        ``"0.00"`` two decimals, ``"@##"`` one to three significant digits (0.2, 0.0183).
+        NaN or infinity is written ``NaN``/``inf`` as Python writes it."""
+        if not math.isfinite(value):
+            return str(value)
+        if value == 0:
+            pattern = pattern if "@" not in pattern else "0"  # CLDR's "@##" writes 0 as 0.0
+        return format_decimal(value, format=pattern, locale=self.locale)
+
+    def listing(self, items: list[str]) -> str:
+        """`items` as one list in this language, by CLDR's list patterns ("a, b and c";
+        zh "甲、乙和丙"); empty for no items."""
+        return format_list(list(items), locale=self.locale) if items else ""
 
     def notice(self, n: int) -> str:
         """The quick-build notice for an `n`-example subset."""
@@ -138,4 +155,13 @@ def read_book_text(code: str, root: Path = ROOT) -> BookText:
                             f"by |; got {data['spread_columns']!r}")
     return BookText(data["title"].strip(), data["author"].strip(), data["landing"],
                     data["subset_notice"].strip(), data["colab_mxnet_note"].strip(),
-                    {key: data[key].strip() for key in LINES})
+                    {key: data[key].strip() for key in LINES}, _cldr_locale(code))
+
+
+def _cldr_locale(code: str) -> str:
+    """The CLDR locale of language `code`: the book's setting for its languages, the code
+    itself for any other (a new language's book text read before it is registered)."""
+    try:
+        return language(code).cldr
+    except ValueError:
+        return code

@@ -255,7 +255,7 @@ def write_pages(settings: Settings, sources: Sources, executed: Executed,
         stale = freshness.stale_headings(settings.root, lang)
         if stale:
             pages.add_stale_notice(page, text.line(
-                "stale_translation", sections=page_figures.listing(text, stale)))
+                "stale_translation", sections=text.listing(stale)))
         page_files[source.parent.name] = pages.write_page(
             pages.page_path(source, settings.build_dir / "pages", settings.root), page)
     results_file = spread_view.write_explorer_data(

@@ -172,8 +172,8 @@ def format_claims_table(table: Mapping[str, Mapping[str, tuple[int, int]]]) -> s
 # ------------------------------------------------------------ the page
 
 
-def _pm(mean_sd: tuple[float, float]) -> str:
-    return f"{mean_sd[0]:.3f} ± {mean_sd[1]:.3f}"
+def _pm(text: BookText, mean_sd: tuple[float, float]) -> str:
+    return f"{text.number(mean_sd[0], '0.000')} ± {text.number(mean_sd[1], '0.000')}"
 
 
 def spread_html(text: BookText, spread_: Spread, framework: str,
@@ -190,15 +190,15 @@ def spread_html(text: BookText, spread_: Spread, framework: str,
         parts.append(f"<blockquote><p>{_inline(text.line('spread_stale', date=spread_.date))}"
                      "</p></blockquote>")
     parts.append(f"<p>{_inline(text.line('spread_band', seeds=seeds))}</p>")
-    rows = "".join(f'<tr><th scope="row">{html.escape(runs[run])}</th><td>{_pm(acc)}</td>'
-                   f"<td>{_pm(gap)}</td></tr>"
+    rows = "".join(f'<tr><th scope="row">{html.escape(runs[run])}</th><td>{_pm(text, acc)}</td>'
+                   f"<td>{_pm(text, gap)}</td></tr>"
                    for run, acc, gap in run_stats(spread_, framework))
     parts.append(
         f"<table><caption>{_inline(text.line('spread_table', seeds=seeds, date=spread_.date))}"
         "</caption><thead><tr>" + "".join(f'<th scope="col">{c}</th>' for c in columns)
         + f"</tr></thead><tbody>{rows}</tbody></table>")
     differ = text.line("spread_differ", framework=FRAMEWORK_NAMES[framework],
-                       sd=f"{typical_sd(spread_, framework):.3f}")
+                       sd=text.number(typical_sd(spread_, framework), "0.000"))
     parts.append(f"<p>{_inline(differ)}</p>")
     return "\n".join(parts) + "\n"
 

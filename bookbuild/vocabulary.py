@@ -52,10 +52,18 @@ class Language:
     sphinx: str  # Sphinx `language`: picks theme translations, search and <html lang>
     # Sphinx `html_search_options`, paths relative to the repository root
     search_options: tuple[tuple[str, str], ...] = ()
+    # CLDR locale (Babel) of the numbers and lists the build writes into the page's
+    # sentences; by default `sphinx`
+    cldr_locale: str = ""
+
+    @property
+    def cldr(self) -> str:
+        return self.cldr_locale or self.sphinx
 
 
 LANGUAGES: tuple[Language, ...] = (
-    Language("en", "English", "en"),
+    # The English text is British ("licence", no serial comma): en_GB's list pattern
+    Language("en", "English", "en", cldr_locale="en_GB"),
     Language("ko", "한국어", "ko"),
     Language("id", "Bahasa Indonesia", "id"),
     Language("tr", "Türkçe", "tr"),

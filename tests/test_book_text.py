@@ -27,8 +27,6 @@ figure_schedule: "{framework}, {schedule}: Epochen {start}–{end}, von {first} 
   höchstens {max} (Epoche {max_epoch}), mindestens {min} (Epoche {min_epoch})"
 figure_results: "{framework}, {panels} der Läufe {runs}; am höchsten: {best} ({value})."
 figure_value: "{metric} {value}"
-figure_list: "{first}, {second}"
-figure_list_end: "{first} und {second}"
 pdf_link: "PDF ({framework})"
 explorer_print: "Auf der Webseite steht hier ein Explorer."
 table_schedule: "Zeitplan"

@@ -119,7 +119,7 @@ def test_a_training_runs_text(code: str, expected: str) -> None:
     ("en", "MXNet, test accuracy and train loss per epoch of the runs constant, cosine and "
            "warmup. Highest final test accuracy: cosine (0.88)."),
     ("pt", "MXNet, acurácia de teste e perda de treinamento por época das execuções "
-           "constante, cosseno e aquecimento. Maior acurácia de teste final: cosseno (0.88)."),
+           "constante, cosseno e aquecimento. Maior acurácia de teste final: cosseno (0,88)."),
 ])
 def test_the_results_text(code: str, expected: str) -> None:
     svg = svg_of(plot_histories(HISTORIES))
@@ -147,7 +147,7 @@ def test_the_page_gets_alt_classes_and_a_transparent_background() -> None:
     figures.describe(page, read_book_text("tr", ROOT), {"pytorch": HISTORIES}, lang="tr")
     image = page.cells[1].metadata["mystnb"]["image"]
     assert image == {"alt": "PyTorch, “ısınma” çalıştırması: 30 dönemden sonra eğitim kaybı "
-                            "0.32, eğitim doğruluğu 0.88 ve test doğruluğu 0.87.",
+                            "0,32, eğitim doğruluğu 0,88 ve test doğruluğu 0,87.",
                      "classes": "d2l-figure dark-light"}
     drawn = page.cells[1].outputs[0]["data"][figures.SVG]
     assert 'style="fill: #ffffff"' not in drawn
@@ -155,12 +155,17 @@ def test_the_page_gets_alt_classes_and_a_transparent_background() -> None:
     assert "fill: #ffffff; opacity: 0.8" in drawn  # the legend's box stays
 
 
-def test_lists_join_in_the_pages_language() -> None:
-    en, zh = read_book_text("en", ROOT), read_book_text("zh", ROOT)
-    assert figures.listing(en, ["a"]) == "a"
-    assert figures.listing(en, ["a", "b"]) == "a and b"
-    assert figures.listing(en, ["a", "b", "c", "d"]) == "a, b, c and d"
-    assert figures.listing(zh, ["甲", "乙", "丙"]) == "甲、乙、丙"
+def test_lists_and_numbers_follow_the_pages_language() -> None:
+    """CLDR's list patterns and decimal marks (Babel), not one rule for every language."""
+    en, zh, id_, pt = (read_book_text(code, ROOT) for code in ("en", "zh", "id", "pt"))
+    assert en.listing(["a"]) == "a"
+    assert en.listing(["a", "b"]) == "a and b"
+    assert en.listing(["a", "b", "c", "d"]) == "a, b, c and d"  # British: no serial comma
+    assert zh.listing(["甲", "乙", "丙"]) == "甲、乙和丙"
+    assert id_.listing(["a", "b", "c"]) == "a, b, dan c"
+    assert (en.number(0.25, "0.00"), pt.number(0.25, "0.00")) == ("0.25", "0,25")
+    assert [pt.number(v, "@##") for v in (0.2, 0.0183, 2, 0)] == ["0,2", "0,0183", "2", "0"]
+    assert en.number(float("nan"), "0.00") == "nan"
 
 
 def test_what_it_cannot_read_stops_the_build() -> None:

@@ -16,7 +16,6 @@ import nbformat
 import pytest
 
 from bookbuild import freshness, pages, translator
-from bookbuild.figures import listing
 from bookbuild.landing import read_book_text
 from bookbuild.vocabulary import LANGUAGES, SOURCE_LANGUAGE, chapter_source
 
@@ -257,7 +256,7 @@ def test_a_stale_page_names_its_sections_in_its_language(tree: Path) -> None:
         nbformat.v4.new_code_cell("x = 1"),
     ])
     pages.add_stale_notice(page, text.line("stale_translation",
-                                           sections=listing(text, headings)))
+                                           sections=text.listing(headings)))
     assert page.cells[0].source == textwrap.dedent(f"""\
         (sec_scheduler)=
         # 학습률 스케줄링
