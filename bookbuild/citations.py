@@ -9,7 +9,7 @@ the configured style with its own words from its ``book.yml`` (``cite_and``,
 ``cite_et_al``; ``*...*`` for the italic of a Latin "et al.") under its own name:
 the Sphinx build through :mod:`sphinxext.citations`, the notebooks' plain Markdown
 through :mod:`bookbuild.book_markdown`. Between the last two of a longer list of names
-the same word stands, without a serial comma (as the figures' lists, ``figure_list_end``).
+the same word stands, without a serial comma.
 
 The bibliography's entries keep the entry style's English words ("In", "pages").
 """
