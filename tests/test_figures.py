@@ -118,7 +118,7 @@ def test_a_training_runs_text(code: str, expected: str) -> None:
 @pytest.mark.parametrize(("code", "expected"), ids=["en", "pt"], argvalues=[
     ("en", "MXNet, test accuracy and train loss per epoch of the runs constant, cosine and "
            "warmup. Highest final test accuracy: cosine (0.88)."),
-    ("pt", "MXNet, acurácia de teste e perda de treinamento por época das execuções "
+    ("pt", "MXNet, acurácia de teste e perda de treinamento por época; execuções: "
            "constante, cosseno e aquecimento. Maior acurácia de teste final: cosseno (0,88)."),
 ])
 def test_the_results_text(code: str, expected: str) -> None:
