@@ -28,15 +28,37 @@ def pins(name: str) -> dict[str, str]:
     return found
 
 
-def test_every_unit_requirement_is_pinned_as_in_requirements_txt() -> None:
-    unit, full = pins("requirements-unit.txt"), pins("requirements.txt")
-    assert len(unit) > 50
-    for name, line in unit.items():
+def assert_pinned_as_in_requirements_txt(name: str) -> None:
+    """Every line of requirements file `name` is an exact pin, the same as requirements.txt's."""
+    mine, full = pins(name), pins("requirements.txt")
+    for package, line in mine.items():
         (spec,) = Requirement(line).specifier
-        assert spec.operator == "==", f"requirements-unit.txt: {line!r} is not a pin"
-        assert name in full, f"requirements-unit.txt: {name} is not in requirements.txt"
-        assert Requirement(full[name]).specifier == Requirement(line).specifier, \
-            f"requirements-unit.txt pins {line!r}, requirements.txt {full[name]!r}"
+        assert spec.operator == "==", f"{name}: {line!r} is not a pin"
+        assert package in full, f"{name}: {package} is not in requirements.txt"
+        assert Requirement(full[package]).specifier == Requirement(line).specifier, \
+            f"{name} pins {line!r}, requirements.txt {full[package]!r}"
+
+
+def missing_dependencies(name: str) -> dict[str, list[str]]:
+    """{dependency: the packages needing it} that requirements file `name` does not pin,
+    read from the installed packages' metadata (the same versions in either environment,
+    as both install these pins)."""
+    mine = set(pins(name))
+    missing: dict[str, list[str]] = {}
+    for package in sorted(mine):
+        for text in importlib.metadata.requires(package) or []:
+            req = Requirement(text)
+            if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+                continue
+            dep = canonicalize_name(req.name)
+            if dep not in mine | INSTALLER:
+                missing.setdefault(dep, []).append(package)
+    return missing
+
+
+def test_every_unit_requirement_is_pinned_as_in_requirements_txt() -> None:
+    assert len(pins("requirements-unit.txt")) > 50
+    assert_pinned_as_in_requirements_txt("requirements-unit.txt")
 
 
 def test_the_unit_lane_installs_no_framework_browser_or_jupyterlab() -> None:
@@ -44,18 +66,7 @@ def test_the_unit_lane_installs_no_framework_browser_or_jupyterlab() -> None:
 
 
 def test_unit_requirements_hold_their_dependencies() -> None:
-    """Read from the installed packages' metadata (the same versions in either
-    environment, as both install these pins)."""
-    unit = set(pins("requirements-unit.txt"))
-    missing = {}
-    for name in sorted(unit):
-        for text in importlib.metadata.requires(name) or []:
-            req = Requirement(text)
-            if req.marker is not None and not req.marker.evaluate({"extra": ""}):
-                continue
-            dep = canonicalize_name(req.name)
-            if dep not in unit | INSTALLER:
-                missing.setdefault(dep, []).append(name)
+    missing = missing_dependencies("requirements-unit.txt")
     assert not missing, f"requirements-unit.txt lacks (needed by): {missing}"
 
 
@@ -69,14 +80,9 @@ NOT_FOR_TRANSLATORS = HEAVY | {"sphinx", "jupyter-book", "myst-nb", "myst-parser
 
 
 def test_every_translate_requirement_is_pinned_as_in_requirements_txt() -> None:
-    mine, full = pins(TRANSLATE), pins("requirements.txt")
+    mine = pins(TRANSLATE)
     assert "jupytext" in mine and "pyyaml" in mine
-    for name, line in mine.items():
-        (spec,) = Requirement(line).specifier
-        assert spec.operator == "==", f"{TRANSLATE}: {line!r} is not a pin"
-        assert name in full, f"{TRANSLATE}: {name} is not in requirements.txt"
-        assert Requirement(full[name]).specifier == Requirement(line).specifier, \
-            f"{TRANSLATE} pins {line!r}, requirements.txt {full[name]!r}"
+    assert_pinned_as_in_requirements_txt(TRANSLATE)
 
 
 def test_the_translators_install_no_framework_or_book_toolchain() -> None:
@@ -84,14 +90,5 @@ def test_the_translators_install_no_framework_or_book_toolchain() -> None:
 
 
 def test_translate_requirements_hold_their_dependencies() -> None:
-    mine = set(pins(TRANSLATE))
-    missing = {}
-    for name in sorted(mine):
-        for text in importlib.metadata.requires(name) or []:
-            req = Requirement(text)
-            if req.marker is not None and not req.marker.evaluate({"extra": ""}):
-                continue
-            dep = canonicalize_name(req.name)
-            if dep not in mine | INSTALLER:
-                missing.setdefault(dep, []).append(name)
+    missing = missing_dependencies(TRANSLATE)
     assert not missing, f"{TRANSLATE} lacks (needed by): {missing}"
