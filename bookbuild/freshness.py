@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import os
 import re
 import subprocess
 from collections.abc import Iterable, Iterator, Sequence
@@ -29,6 +28,7 @@ from pathlib import Path
 
 import yaml
 
+from .files import write_text_atomic
 from .sources import _fence_problems
 from .translations import _parser
 from .vocabulary import SOURCE_LANGUAGE, chapter_source
@@ -327,16 +327,3 @@ def sync_code(english: str, translation: str, where: str = "the translation") ->
     for (en_first, en_end), (first, end) in reversed(list(zip(theirs, mine, strict=True))):
         lines[first:end] = en_lines[en_first:en_end]
     return "\n".join(lines)
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write `path` whole or not at all: into a file beside it, then renamed over it
-    (a reader, or an interrupted command, never sees half of it)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with tmp.open("w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

@@ -16,6 +16,7 @@ import nbformat
 
 from . import sources
 from .config import ROOT, repository
+from .files import write_text_atomic
 from .plain_markdown import plain_cells
 from .vocabulary import COLAB_EXTRA, FRAMEWORK_TAGS, language
 
@@ -155,10 +156,7 @@ def write_notebooks(root: Path = ROOT) -> list[Path]:
     """(Re)generate every per-framework notebook; returns the paths written."""
     written = []
     for path, text in expected_notebooks(root).items():
-        path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists() or path.read_text(encoding="utf-8") != text:
-            tmp = path.with_suffix(".ipynb.tmp")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(path)
+            write_text_atomic(path, text)
         written.append(path)
     return written

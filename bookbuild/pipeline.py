@@ -35,6 +35,7 @@ from . import (
 from . import figures as page_figures
 from .cache import describe, disk_full
 from .claims import Claim, ClaimError
+from .files import write_text_atomic
 from .progress import Display
 from .settings import Settings
 from .sources import SourceError
@@ -182,11 +183,8 @@ def execute_notebooks(settings: Settings, sources: Sources, err: Console) -> Exe
                     committed = notebooks.notebook_path(source, fw)
                     run_path = (settings.build_dir / "notebooks"
                                 / committed.relative_to(settings.root / "chapters"))
-                    run_path.parent.mkdir(parents=True, exist_ok=True)
                     # whole or not at all, even when Ctrl-C lands here
-                    tmp = run_path.with_suffix(".ipynb.tmp")
-                    tmp.write_text(sources.expected[committed], encoding="utf-8")
-                    tmp.replace(run_path)
+                    write_text_atomic(run_path, sources.expected[committed])
                     label = f"{fw} ({source.parent.name})"
                     where[run_path] = (label, fw, committed)
                     nb = nbformat.reads(sources.expected[committed], as_version=4)

@@ -42,6 +42,7 @@ from rich.console import Console
 
 from . import execute, notebooks, options, results
 from .config import ROOT
+from .files import write_text_atomic
 from .kernel_env import THREAD_VARIABLES, kernel_env
 from .lock import BuildFolderBusy, build_folder_lock
 from .progress import Display
@@ -166,10 +167,7 @@ def read_spread(path: Path) -> dict[str, Any] | None:
 
 def write_spread(path: Path, data: Mapping[str, Any]) -> None:
     """Write `data` to `path` whole or not at all."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomic(path, json.dumps(data, indent=1, sort_keys=False) + "\n")
 
 
 def seed_histories(data: Mapping[str, Any], framework: str) -> dict[int, results.Histories]:

@@ -30,6 +30,7 @@ from d2l_compat._results import plot_histories
 
 from . import claims as claims_mod
 from . import spread
+from .files import write_text_atomic
 from .landing import BookText
 from .vocabulary import FRAMEWORK_TAGS, RUNS
 
@@ -273,8 +274,4 @@ def explorer_data(built: Mapping[str, Histories], spread_: Spread | None,
 
 def write_explorer_data(path: Path, data: Mapping[str, Any]) -> Path:
     """Write the explorer's data to `path` (inside the build folder) whole or not at all."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_text_atomic(path, json.dumps(data))

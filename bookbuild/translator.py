@@ -17,6 +17,7 @@ from typing import NoReturn
 
 from . import freshness, glossary, landing, translations
 from .config import ROOT
+from .files import write_text_atomic
 from .sources import SourceError, read_source
 from .vocabulary import LANGUAGES, SOURCE_LANGUAGE, chapter_source
 
@@ -271,7 +272,7 @@ def sync_code(root: Path, langs: list[str]) -> int:
             changed = sum(a != b for a, b in zip(_cells(text), _cells(synced), strict=True))
             updated[path] = (synced, changed)
     for path, (text, _) in updated.items():
-        freshness.write_text_atomic(path, text)
+        write_text_atomic(path, text)
     for path, (_, changed) in updated.items():
         print(f"{path.relative_to(root)}: {changed} code cells copied from the English")
     if updated:
