@@ -102,12 +102,14 @@ def announce(settings: Settings, err: Console) -> None:
 @dataclass
 class Sources:
     """The checked sources: each language's chapter, the notebooks generated from them
-    (by committed path), and the English text's claims."""
+    (by committed path), the English text's claims, and each language's sections whose
+    English changed since they were translated (translated headings; none for English)."""
 
     chapters: list[Path]
     english: Path
     expected: dict[Path, str]
     claims: list[Claim]
+    behind: dict[str, list[str]]
 
 
 def check_sources(settings: Settings, err: Console) -> Sources:
@@ -130,15 +132,16 @@ def check_sources(settings: Settings, err: Console) -> Sources:
     if stale:
         err.print(f"[yellow]note: {len(stale)} committed notebooks are stale; this build uses "
                   "fresh ones. Run `python -m bookbuild --notebooks-only` and commit.[/]")
-    for lang in settings.langs:
-        behind = freshness.stale_headings(root, lang.code)
-        if behind:
-            err.print(f"[yellow]note: the {lang.code} translation lags behind the English "
-                      f"in {', '.join(behind)}; its page says so. `python -m bookbuild "
-                      f"translations {lang.code}` shows what changed.[/]")
+    behind = {lang.code: freshness.stale_headings(root, lang.code) for lang in settings.langs}
+    for code, headings in behind.items():
+        if headings:
+            err.print(f"[yellow]note: the {code} translation lags behind the English "
+                      f"in {', '.join(headings)}; its page says so. `python -m bookbuild "
+                      f"translations {code}` shows what changed.[/]")
     codes = {lang.code for lang in settings.langs}
     chapters = [s for s in notebooks.chapter_sources(root) if s.parent.name in codes]
-    return Sources(chapters, english, expected, results.english_claims(root, list(RUNS)))
+    return Sources(chapters, english, expected, results.english_claims(root, list(RUNS)),
+                   behind)
 
 
 # ------------------------------------------------------------------ notebooks, execute
@@ -250,10 +253,9 @@ def write_pages(settings: Settings, sources: Sources, executed: Executed,
                                            for fw, nb in by_fw.items()}, lang=lang)
         # a translation whose English changed since it was translated says so, naming
         # those sections (docs/translating.md)
-        stale = freshness.stale_headings(settings.root, lang)
-        if stale:
+        if sources.behind[lang]:
             pages.add_stale_notice(page, text.line(
-                "stale_translation", sections=text.listing(stale)))
+                "stale_translation", sections=text.listing(sources.behind[lang])))
         page_files[source.parent.name] = pages.write_page(
             pages.page_path(source, settings.build_dir / "pages", settings.root), page)
     results_file = spread_view.write_explorer_data(
