@@ -1,4 +1,5 @@
-"""Pieces the benchmarks share (``loader_overhead.py``, ``seed_spread.py``, ``train_speed.py``).
+"""Pieces the benchmarks share (``loader_overhead.py``, ``divergence_screen.py``,
+``train_speed.py``).
 
 * the repository on ``sys.path``, so the benchmarks import the book's vocabulary
   (``bookbuild.vocabulary``: frameworks, runs, environment names) and ``d2l_compat``;

@@ -50,14 +50,14 @@ from the workers' environment otherwise): use it only for a quick smoke run.
 
 Usage::
 
-    D2L_DATA_DIR=/path/to/fashion-mnist .venv/bin/python benchmarks/seed_spread.py \\
-        --seeds 10 --epochs 2 --out /tmp/seed_spread.jsonl
-    ... benchmarks/seed_spread.py --seed-list 1 2 0 --frameworks pytorch tensorflow \\
-        --out /tmp/seed_spread.jsonl
-    ... benchmarks/seed_spread.py --report --out /tmp/seed_spread.jsonl
+    D2L_DATA_DIR=/path/to/fashion-mnist .venv/bin/python benchmarks/divergence_screen.py \\
+        --seeds 10 --epochs 2 --out /tmp/divergence_screen.jsonl
+    ... benchmarks/divergence_screen.py --seed-list 1 2 0 --frameworks pytorch tensorflow \\
+        --out /tmp/divergence_screen.jsonl
+    ... benchmarks/divergence_screen.py --report --out /tmp/divergence_screen.jsonl
     # smoke run: 100 examples, every framework
-    ... benchmarks/seed_spread.py --max-examples 100 --seeds 2 --epochs 1 \\
-        --out /tmp/seed_spread_smoke.jsonl
+    ... benchmarks/divergence_screen.py --max-examples 100 --seeds 2 --epochs 1 \\
+        --out /tmp/divergence_screen_smoke.jsonl
 """
 
 from __future__ import annotations
@@ -483,7 +483,7 @@ def worker() -> NoReturn:
 
 
 def _error(message: str) -> None:
-    print(f"seed_spread.py: error: {message}", file=sys.stderr)
+    print(f"divergence_screen.py: error: {message}", file=sys.stderr)
     raise SystemExit(2)
 
 
