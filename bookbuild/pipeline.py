@@ -27,7 +27,7 @@ from . import (
     pdf,
     render,
     results,
-    spread,
+    spread_file,
     spread_view,
     summary,
     translations,
@@ -48,7 +48,7 @@ class Failed(Exception):
 
 # The errors each module raises with a message for the user, as they are.
 TOLD = (SourceError, landing.BookTextError, ClaimError, execute.ExecutionError,
-        execute.CacheError, pages.PageError, results.ResultsError, spread.SpreadError,
+        execute.CacheError, pages.PageError, results.ResultsError, spread_file.SpreadError,
         pdf.PdfError)
 
 
@@ -214,10 +214,10 @@ def check_runs(settings: Settings, sources: Sources,
                                   capped=settings.capped)
     english = sources.english
     spread_ = spread_view.load(
-        spread.DEFAULT_OUT,
+        spread_file.DEFAULT_OUT,
         {fw: nbformat.reads(sources.expected[notebooks.notebook_path(english, fw)],
                             as_version=4) for fw in FRAMEWORK_TAGS},
-        spread.compat_hash(settings.root))
+        spread_file.compat_hash(settings.root))
     if spread_ is not None and not spread_.stale:
         # the committed full-data spread, whatever data this build trained on
         problems += spread_view.claim_problems(sources.claims, spread_)

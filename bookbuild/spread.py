@@ -23,68 +23,41 @@ runs).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import importlib.metadata
 import json
-import math
 import os
 import platform
-import statistics
 import sys
 import time
-from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import nbformat
 from rich.console import Console
 
 from . import execute, notebooks, options, results
 from .config import ROOT
-from .files import write_text_atomic
 from .kernel_env import THREAD_VARIABLES, kernel_env
 from .lock import BuildFolderBusy, build_folder_lock
 from .progress import Display
 from .settings import kernel_environment
+from .spread_file import (
+    DEFAULT_OUT,
+    FORMAT,
+    SpreadError,
+    code_hash,
+    compat_hash,
+    read_spread,
+    summary,
+    write_spread,
+)
 from .vocabulary import FRAMEWORK_DISTS, FRAMEWORK_TAGS, RUNS, chapter_source
 
-DEFAULT_OUT = ROOT / "chapters" / "results" / "seed_spread.json"
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
-FORMAT = 1
 
 
-class SpreadError(RuntimeError):
-    """The notebooks or the data file do not allow a spread run (the message says why
-    and what to do)."""
-
-
-# ------------------------------------------------------------ hashes and provenance
-
-
-def code_hash(nb: nbformat.NotebookNode) -> str:
-    """A short hash of the code that computes the notebook's histories: its code cells
-    up to and including the results cell (``d2l.show_results(histories)``).
-
-    Cells after it (the explorers) do not change the runs, so editing them does not make
-    a measured spread stale.
-    """
-    digest = hashlib.sha256()
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        digest.update(cell.source.encode() + b"\0")
-        if "show_results(" in cell.source:
-            break
-    return digest.hexdigest()[:16]
-
-
-def compat_hash(root: Path = ROOT) -> str:
-    """A short hash of the helper package's source (``d2l_compat/*.py``)."""
-    digest = hashlib.sha256()
-    for path in sorted((root / "d2l_compat").glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
+# ------------------------------------------------------------ provenance
 
 
 def versions(framework: str) -> dict[str, str]:
@@ -142,76 +115,6 @@ def with_seed(nb: nbformat.NotebookNode, seed: int) -> nbformat.NotebookNode:
         cell.metadata["tags"] = ["injected-parameters"]
         copy.cells.insert(where[0] + 1, cell)
     return copy
-
-
-# ------------------------------------------------------------ the data file
-
-
-def read_spread(path: Path) -> dict[str, Any] | None:
-    """The spread file at `path`, or None when there is none.
-
-    Raises SpreadError when it exists but is not a spread file of this format.
-    """
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as error:
-        raise SpreadError(f"{path} cannot be read as a seed-spread file ({error}); move "
-                          "it away or give another --out") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise SpreadError(f"{path} is not a seed-spread file of format {FORMAT}; move it "
-                          "away or give another --out")
-    return data
-
-
-def write_spread(path: Path, data: Mapping[str, Any]) -> None:
-    """Write `data` to `path` whole or not at all."""
-    write_text_atomic(path, json.dumps(data, indent=1, sort_keys=False) + "\n")
-
-
-def seed_histories(data: Mapping[str, Any], framework: str) -> dict[int, results.Histories]:
-    """{seed: {run: history}} of `framework` in a spread file's `data`."""
-    seeds = data.get("frameworks", {}).get(framework, {}).get("seeds", {})
-    return {int(s): record["histories"] for s, record in sorted(seeds.items(),
-                                                                 key=lambda kv: int(kv[0]))}
-
-
-def mean_sd(values: Sequence[float]) -> tuple[float, float]:
-    """Mean and sample standard deviation (0 for a single value)."""
-    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
-
-
-def _final(history: Mapping[str, Sequence[float | None]], key: str) -> float:
-    value = history[key][-1]
-    return math.nan if value is None else float(value)
-
-
-def final_stats(by_seed: Mapping[int, results.Histories]
-                ) -> list[tuple[str, tuple[float, float], tuple[float, float]]]:
-    """Per run (in the chapter's order) of one framework's `by_seed` histories: (run,
-    (mean, sd) of the final test accuracy, (mean, sd) of the final train-test gap)."""
-    rows = []
-    for run in RUNS:
-        histories = [h[run] for h in by_seed.values() if run in h]
-        if histories:
-            rows.append((run, mean_sd([_final(h, "test_acc") for h in histories]),
-                         mean_sd([_final(h, "train_acc") - _final(h, "test_acc")
-                                  for h in histories])))
-    return rows
-
-
-def summary(data: Mapping[str, Any]) -> str:
-    """Per framework and run: seeds, final test accuracy and train-test gap as
-    mean ± sd."""
-    lines = [f"{'framework':<11} {'run':<13} {'seeds':<10} {'test acc':<16} {'gap':<16}"]
-    for fw in FRAMEWORK_TAGS:
-        by_seed = seed_histories(data, fw)
-        seeds = ",".join(str(s) for s in by_seed)
-        for run, acc, gap in final_stats(by_seed):
-            lines.append(f"{fw:<11} {run:<13} {seeds:<10} {acc[0]:.3f} ± {acc[1]:.3f}    "
-                         f"{gap[0]:.3f} ± {gap[1]:.3f}")
-    return "\n".join(lines)
 
 
 # ------------------------------------------------------------ the command

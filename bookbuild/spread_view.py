@@ -29,7 +29,7 @@ from markdown_it import MarkdownIt
 from d2l_compat._results import plot_histories
 
 from . import claims as claims_mod
-from . import spread
+from . import spread_file
 from .files import write_text_atomic
 from .landing import BookText
 from .vocabulary import FRAMEWORK_TAGS, RUNS
@@ -60,12 +60,12 @@ def load(path: Path, notebooks_by_fw: Mapping[str, nbformat.NotebookNode],
     (`notebooks_by_fw`, the English one per framework) and ``d2l_compat``'s hash
     `compat`; None when there is no file or it holds no full-data runs.
 
-    Raises spread.SpreadError when the file exists but cannot be read.
+    Raises spread_file.SpreadError when the file exists but cannot be read.
     """
-    data = spread.read_spread(path)
+    data = spread_file.read_spread(path)
     if data is None or data.get("max_examples") is not None:
         return None
-    by_fw = {fw: spread.seed_histories(data, fw) for fw in FRAMEWORK_TAGS}
+    by_fw = {fw: spread_file.seed_histories(data, fw) for fw in FRAMEWORK_TAGS}
     by_fw = {fw: seeds for fw, seeds in by_fw.items() if seeds}
     if not by_fw:
         return None
@@ -75,9 +75,9 @@ def load(path: Path, notebooks_by_fw: Mapping[str, nbformat.NotebookNode],
                      f"({data.get('d2l_compat')} -> {compat})")
     for fw, nb in notebooks_by_fw.items():
         recorded = data["frameworks"].get(fw, {}).get("notebook")
-        if fw in by_fw and recorded != spread.code_hash(nb):
+        if fw in by_fw and recorded != spread_file.code_hash(nb):
             stale.append(f"{fw}: the notebook's code changed since the spread was measured "
-                         f"({recorded} -> {spread.code_hash(nb)})")
+                         f"({recorded} -> {spread_file.code_hash(nb)})")
     dates = [record["date"][:10] for entry in data["frameworks"].values()
              for record in entry.get("seeds", {}).values()]
     return Spread(by_fw, stale, max(dates) if dates else "")
@@ -90,7 +90,7 @@ def run_stats(spread_: Spread, framework: str) -> list[tuple[str, tuple[float, f
                                                              tuple[float, float]]]:
     """Per run of `framework`: (run, (mean, sd) of the final test accuracy, (mean, sd)
     of the final train-test gap) over its seeds."""
-    return spread.final_stats(spread_.by_framework.get(framework, {}))
+    return spread_file.final_stats(spread_.by_framework.get(framework, {}))
 
 
 def typical_sd(spread_: Spread, framework: str) -> float:

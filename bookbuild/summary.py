@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from . import pdf, results, spread, spread_view
+from . import pdf, results, spread_file, spread_view
 from .config import ROOT
 from .settings import Settings
 from .vocabulary import CHAPTER, FRAMEWORK_TAGS, PDF_FILE
@@ -29,7 +29,7 @@ def spread_part(spread_: spread_view.Spread | None,
                 capped: bool) -> None:
     """Staleness, seed 0 against this build's runs, and every claim on every seed."""
     if spread_ is None:
-        print(f"seed spread: none ({spread.DEFAULT_OUT.relative_to(ROOT)} is missing); "
+        print(f"seed spread: none ({spread_file.DEFAULT_OUT.relative_to(ROOT)} is missing); "
               "the pages show no spread. Measure it with `python -m bookbuild.spread`.")
         return
     if capped:

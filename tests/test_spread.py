@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from bookbuild import claims as claims_mod
-from bookbuild import spread, spread_view
+from bookbuild import spread, spread_file, spread_view
 from bookbuild.config import ROOT
 from bookbuild.landing import read_book_text
 from bookbuild.vocabulary import RUNS
@@ -22,10 +22,10 @@ def history(acc: float, train_acc: float, epochs: int = 3, lr: float = 0.2) -> d
             "train_acc": [train_acc] * epochs, "test_acc": [acc] * epochs}
 
 
-def spread_file(path: Path, finals: dict[str, dict[int, float]], **extra) -> dict:
+def make_spread_file(path: Path, finals: dict[str, dict[int, float]], **extra) -> dict:
     """A spread file with, per framework and seed, every run ending at the given test
     accuracy (train accuracy 0.05 above it)."""
-    data = {"format": spread.FORMAT, "max_examples": None, "d2l_compat": "c",
+    data = {"format": spread_file.FORMAT, "max_examples": None, "d2l_compat": "c",
             "frameworks": {}} | extra
     for fw, by_seed in finals.items():
         data["frameworks"][fw] = {"notebook": f"hash-{fw}", "versions": {}, "seeds": {
@@ -42,7 +42,7 @@ class FakeNotebooks(dict):
 
 def notebooks_hashing(monkeypatch: pytest.MonkeyPatch, hashes: dict[str, str]) -> dict:
     nbs = {fw: nbformat.v4.new_notebook(metadata={"fw": fw}) for fw in hashes}
-    monkeypatch.setattr(spread, "code_hash", lambda nb: hashes[nb.metadata["fw"]])
+    monkeypatch.setattr(spread_file, "code_hash", lambda nb: hashes[nb.metadata["fw"]])
     return nbs
 
 
@@ -51,12 +51,12 @@ def test_code_hash_covers_the_code_up_to_the_results_cell() -> None:
              nbformat.v4.new_code_cell("d2l.show_results(histories)"),
              nbformat.v4.new_code_cell("explorer()")]
     nb = nbformat.v4.new_notebook(cells=cells)
-    base = spread.code_hash(nb)
+    base = spread_file.code_hash(nb)
     nb.cells[3].source = "explorer(changed=True)"
     nb.cells[0].source = "other prose"
-    assert spread.code_hash(nb) == base
+    assert spread_file.code_hash(nb) == base
     nb.cells[1].source = "seed = 1"
-    assert spread.code_hash(nb) != base
+    assert spread_file.code_hash(nb) != base
 
 
 def test_seed_zero_is_the_books_notebook_and_others_get_one_cell() -> None:
@@ -76,7 +76,7 @@ def test_seed_zero_is_the_books_notebook_and_others_get_one_cell() -> None:
 
 def test_a_notebook_without_parameters_cell_is_refused() -> None:
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
-    with pytest.raises(spread.SpreadError, match="tagged `parameters`"):
+    with pytest.raises(spread_file.SpreadError, match="tagged `parameters`"):
         spread.with_seed(nb, 1)
 
 
@@ -88,28 +88,28 @@ def test_an_unreadable_spread_file_is_refused_by_name(tmp_path: Path, content: s
                                                       says: str) -> None:
     path = tmp_path / "spread.json"
     path.write_text(content)
-    with pytest.raises(spread.SpreadError, match=says) as error:
-        spread.read_spread(path)
+    with pytest.raises(spread_file.SpreadError, match=says) as error:
+        spread_file.read_spread(path)
     assert str(path) in str(error.value)
-    assert spread.read_spread(tmp_path / "missing.json") is None
+    assert spread_file.read_spread(tmp_path / "missing.json") is None
 
 
 def test_write_spread_leaves_no_partial_file(tmp_path: Path) -> None:
     path = tmp_path / "results" / "spread.json"
-    spread.write_spread(path, {"format": 1})
+    spread_file.write_spread(path, {"format": 1})
     assert json.loads(path.read_text()) == {"format": 1}
     assert [p.name for p in path.parent.iterdir()] == ["spread.json"]
 
 
 def test_mean_and_sample_sd() -> None:
-    mean, sd = spread.mean_sd([0.8, 0.9, 1.0])
+    mean, sd = spread_file.mean_sd([0.8, 0.9, 1.0])
     assert mean == pytest.approx(0.9) and sd == pytest.approx(0.1)
-    assert spread.mean_sd([0.5]) == (0.5, 0.0)
+    assert spread_file.mean_sd([0.5]) == (0.5, 0.0)
 
 
 def test_summary_lists_every_run_with_mean_and_sd(tmp_path: Path) -> None:
-    data = spread_file(tmp_path / "s.json", {"mxnet": {0: 0.8, 1: 0.9, 2: 1.0}})
-    lines = spread.summary(data).splitlines()
+    data = make_spread_file(tmp_path / "s.json", {"mxnet": {0: 0.8, 1: 0.9, 2: 1.0}})
+    lines = spread_file.summary(data).splitlines()
     assert len(lines) == 1 + len(RUNS)
     assert "0.900 ± 0.100" in lines[1] and "0.050 ± 0.000" in lines[1]
 
@@ -127,7 +127,7 @@ def test_the_command_refuses_bad_options_before_running(capsys) -> None:
 
 def test_load_reports_what_is_stale(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "s.json"
-    spread_file(path, {"mxnet": {0: 0.8, 1: 0.9}, "pytorch": {0: 0.85}})
+    make_spread_file(path, {"mxnet": {0: 0.8, 1: 0.9}, "pytorch": {0: 0.85}})
     nbs = notebooks_hashing(monkeypatch, {"mxnet": "hash-mxnet", "pytorch": "hash-pytorch",
                                           "tensorflow": "x"})
     fresh = spread_view.load(path, nbs, "c")
@@ -142,13 +142,13 @@ def test_load_reports_what_is_stale(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 def test_a_subset_spread_is_never_shown(tmp_path: Path) -> None:
     path = tmp_path / "s.json"
-    spread_file(path, {"mxnet": {0: 0.8}}, max_examples=100)
+    make_spread_file(path, {"mxnet": {0: 0.8}}, max_examples=100)
     assert spread_view.load(path, {}, "c") is None
 
 
 def loaded(tmp_path: Path, finals: dict) -> spread_view.Spread:
     path = tmp_path / "s.json"
-    spread_file(path, finals)
+    make_spread_file(path, finals)
     return spread_view.load(path, {}, "c")
 
 
