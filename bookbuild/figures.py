@@ -49,7 +49,7 @@ from .figure_text import (  # noqa: F401  (Labels, labels_of: this module's API 
     page_words,
 )
 from .landing import BookText
-from .vocabulary import FRAMEWORKS, SOURCE_LANGUAGE, language
+from .vocabulary import FRAMEWORKS, SOURCE_LANGUAGE, is_results_cell, language
 
 SVG = "image/svg+xml"
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -291,7 +291,7 @@ def alt_text(text: BookText, labels: Labels, framework: str, code: str, svg: str
     """The text alternative of the figure `svg` that the cell `code` drew on
     `framework` (its tab label), whose runs trained `histories`."""
     axes = read_svg(svg)
-    if "show_results(" in code:
+    if is_results_cell(code):
         return results_alt(text, labels, framework, histories, axes)
     trained = _TRAIN.search(code)
     if trained is not None:
@@ -325,7 +325,7 @@ def describe(page: nbformat.NotebookNode, text: BookText,
     tag = language(lang).sphinx.replace("_", "-")
     names = dict(FRAMEWORKS)
     for cell in page.cells:
-        for output in cell.get("outputs", []) if "show_results(" in cell.source else []:
+        for output in cell.get("outputs", []) if is_results_cell(cell.source) else []:
             html = output.get("data", {}).get("text/html", "")
             if 'class="dataframe"' in html:
                 output["data"]["text/html"] = localize_table(html, words)

@@ -21,7 +21,7 @@ import nbformat
 from . import results
 from .config import ROOT
 from .files import write_text_atomic
-from .vocabulary import FRAMEWORK_TAGS, RUNS
+from .vocabulary import FRAMEWORK_TAGS, RUNS, is_results_cell
 
 DEFAULT_OUT = ROOT / "chapters" / "results" / "seed_spread.json"
 FORMAT = 1
@@ -47,7 +47,7 @@ def code_hash(nb: nbformat.NotebookNode) -> str:
         if cell.cell_type != "code":
             continue
         digest.update(cell.source.encode() + b"\0")
-        if "show_results(" in cell.source:
+        if is_results_cell(cell.source):
             break
     return digest.hexdigest()[:16]
 

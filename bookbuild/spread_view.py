@@ -32,7 +32,7 @@ from . import claims as claims_mod
 from . import spread_file
 from .files import write_text_atomic
 from .landing import BookText
-from .vocabulary import FRAMEWORK_TAGS, RUNS
+from .vocabulary import FRAMEWORK_TAGS, RUNS, is_results_cell
 
 Histories = Mapping[str, Mapping[str, Sequence[float | None]]]
 FRAMEWORK_NAMES = {"mxnet": "MXNet", "pytorch": "PyTorch", "tensorflow": "TensorFlow"}
@@ -240,7 +240,7 @@ def decorate(page: nbformat.NotebookNode, text: BookText, spread_: Spread | None
     figures = {} if figures is None else figures
     for cell in page.cells:
         tab = cell.get("metadata", {}).get("d2l_tabs")
-        if cell.cell_type != "code" or not tab or "show_results(" not in cell.source:
+        if cell.cell_type != "code" or not tab or not is_results_cell(cell.source):
             continue
         fw = tab["framework"]
         if capped:

@@ -31,6 +31,15 @@ RUNS: tuple[str, ...] = ("constant", "square root", "multi factor", "cosine", "w
 """The chapter's training runs, by the names its code gives them
 (``histories['<name>'] = train(...)``), in the order the chapter trains them."""
 
+
+
+def is_results_cell(source: str) -> bool:
+    """Whether the code cell `source` is the chapter's results cell, the one that shows
+    every run's history (``d2l.show_results(histories)``): its output carries the
+    histories the build checks, its figure gets the seed spread's bands."""
+    return "show_results(" in source
+
+
 SCHEDULE_EXPLORER = "schedule-explorer"
 RESULTS_EXPLORER = "results-explorer"
 EXPLORERS: tuple[str, ...] = (SCHEDULE_EXPLORER, RESULTS_EXPLORER)

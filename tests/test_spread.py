@@ -14,7 +14,7 @@ from bookbuild import claims as claims_mod
 from bookbuild import spread, spread_file, spread_view
 from bookbuild.config import ROOT
 from bookbuild.landing import read_book_text
-from bookbuild.vocabulary import RUNS
+from bookbuild.vocabulary import FRAMEWORK_TAGS, LANGUAGES, RUNS, is_results_cell
 
 
 def history(acc: float, train_acc: float, epochs: int = 3, lr: float = 0.2) -> dict:
@@ -57,6 +57,17 @@ def test_code_hash_covers_the_code_up_to_the_results_cell() -> None:
     assert spread_file.code_hash(nb) == base
     nb.cells[1].source = "seed = 1"
     assert spread_file.code_hash(nb) != base
+
+
+def test_every_notebook_has_one_results_cell_and_it_shows_the_histories() -> None:
+    # code_hash stops there, and the figures and the spread view look for it
+    paths = sorted(ROOT.glob("chapters/*/notebooks/*.ipynb"))
+    assert len(paths) == len(LANGUAGES) * len(FRAMEWORK_TAGS)
+    for path in paths:
+        cells = [c.source for c in nbformat.read(path, as_version=4).cells
+                 if c.cell_type == "code" and is_results_cell(c.source)]
+        assert len(cells) == 1, f"{path}: {len(cells)} results cells"
+        assert "d2l.show_results(histories)" in cells[0], path
 
 
 def test_seed_zero_is_the_books_notebook_and_others_get_one_cell() -> None:
