@@ -89,12 +89,12 @@ def labels_of(page: nbformat.NotebookNode) -> Labels:
 
     from sphinxext import results_explorer, schedule_explorer
 
-    from .translations import _parser
+    from .translations import MARKDOWN
 
     text = "\n\n".join(c.source for c in page.cells if c.cell_type == "markdown")
     found: dict[str, dict[str, str]] = {}
     for directive in (results_explorer.ResultsExplorer, schedule_explorer.ScheduleExplorer):
-        for token in _parser.parse(text):
+        for token in MARKDOWN.parse(text):
             if token.type == "colon_fence" and token.info.strip() == f"{{{directive.NAME}}}":
                 found[directive.NAME] = {
                     k: str(v) for k, v in

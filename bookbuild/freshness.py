@@ -29,8 +29,8 @@ from pathlib import Path
 import yaml
 
 from .files import write_text_atomic
-from .sources import _fence_problems
-from .translations import _parser
+from .sources import fence_problems
+from .translations import MARKDOWN
 from .vocabulary import SOURCE_LANGUAGE, chapter_source
 
 RECORD = "translated_from.yml"
@@ -69,7 +69,7 @@ def normalize(lines: Iterable[str]) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
 
 
-def _code_cells(tokens: list) -> list:
+def code_cells(tokens: list) -> list:
     """The top-level `{code-cell}` fences (what jupytext reads as code cells)."""
     return [t for t in tokens if t.type == "fence" and t.level == 0 and t.map is not None
             and t.info.startswith(CODE_CELL)]
@@ -88,9 +88,9 @@ class Section:
 def sections(markdown: str) -> list[Section]:
     """The sections of a chapter source, each from its heading to the next heading,
     the first from the start (after the front matter)."""
-    tokens = _parser.parse(markdown)
+    tokens = MARKDOWN.parse(markdown)
     lines = markdown.split("\n")
-    code = {i for t in _code_cells(tokens) for i in range(*t.map)}
+    code = {i for t in code_cells(tokens) for i in range(*t.map)}
     start = next((t.map[1] for t in tokens if t.type == "front_matter"), 0)
     heads = [(tokens[i].map[0], tokens[i + 1].content) for i, t in enumerate(tokens)
              if t.type == "heading_open"]
@@ -310,12 +310,12 @@ def sync_code(english: str, translation: str, where: str = "the translation") ->
     texts = {"the English source": english, where: translation}
     cells = {}
     for name, text in texts.items():
-        tokens = _parser.parse(text)
-        broken = _fence_problems(tokens, text.split("\n"))
+        tokens = MARKDOWN.parse(text)
+        broken = fence_problems(tokens, text.split("\n"))
         if broken:
             line, problem = broken[0]
             raise FreshnessError(f"{name}, line {line}: {problem}; no code cell was copied")
-        cells[name] = [t.map for t in _code_cells(tokens)]
+        cells[name] = [t.map for t in code_cells(tokens)]
     theirs, mine = cells["the English source"], cells[where]
     if len(theirs) != len(mine):
         raise FreshnessError(

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from .translations import Explorers, _parser
+from .translations import MARKDOWN, Explorers
 from .vocabulary import chapter_source
 
 FILE_NAME = "glossary.yml"
@@ -46,7 +46,7 @@ def prose(markdown: str, explorers: Explorers) -> list[str]:
     code (cells or inline), math, roles, HTML or the explorers' option names.
     `explorers`: the page-only directives, by name, whose options are labels."""
     found = []
-    for token in _parser.parse(markdown):
+    for token in MARKDOWN.parse(markdown):
         if token.type == "inline":
             parts = []
             for child in token.children or []:

@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 
 from .notebooks import KERNELSPEC, cell_frameworks
-from .translations import _parser
+from .translations import MARKDOWN
 from .vocabulary import FRAMEWORK_TAGS
 
 
@@ -111,7 +111,7 @@ def add_stale_notice(page: nbformat.NotebookNode, notice: str) -> None:
     for cell in page.cells:
         if cell.cell_type != "markdown":
             continue
-        heading = next((t for t in _parser.parse(cell.source) if t.type == "heading_open"),
+        heading = next((t for t in MARKDOWN.parse(cell.source) if t.type == "heading_open"),
                        None)
         if heading is None:
             continue

@@ -29,7 +29,7 @@ import jupytext
 import nbformat
 from jupytext.myst import MystMetadataParsingError, get_parser, myst_to_notebook
 
-from .translations import Explorer, Explorers, _parser
+from .translations import MARKDOWN, Explorer, Explorers
 from .vocabulary import FRAMEWORK_TAGS
 
 CODE_DIRECTIVE = "{code-cell}"
@@ -71,7 +71,10 @@ def _closed(token, lines: list[str]) -> bool:
     return first < end - 1 < len(lines) and _closes(lines[end - 1], token.markup)
 
 
-def _fence_problems(tokens: list, lines: list[str]) -> list[tuple[int, str]]:
+def fence_problems(tokens: list, lines: list[str]) -> list[tuple[int, str]]:
+    """(1-based line, message) for each top-level code fence among `tokens` (of
+    :data:`bookbuild.translations.MARKDOWN`, parsed from `lines`) that jupytext would
+    not read as the cell it looks like: unclosed, or closed by a different fence."""
     problems = []
     for token in tokens:
         # jupytext reads only top-level fences as cells; nested ones (in a list or a
@@ -178,7 +181,7 @@ def _directive_problems(text: str, directives: Explorers) -> list[tuple[int, str
     option: found here, at the source's line, rather than by Sphinx after every
     notebook has run, at a line of the page notebook."""
     problems = []
-    for token in _parser.parse(text):
+    for token in MARKDOWN.parse(text):
         name = token.info.strip().strip("{}") if token.type == "colon_fence" else ""
         if name not in directives:
             continue
@@ -222,7 +225,7 @@ def read_source(path: Path, explorers: Explorers | None = None) -> nbformat.Note
         raise SourceError(f"{path}: cannot be read ({error}).") from None
     lines = text.splitlines()
     tokens = get_parser().enable("inline").parse(text + "\n")
-    fences = _fence_problems(tokens, lines)
+    fences = fence_problems(tokens, lines)
     problems = fences + _role_problems(tokens, lines) + _directive_problems(
         text, sphinx_explorers() if explorers is None else explorers)
     if not fences:  # with a broken fence, the cells jupytext sees are not the source's

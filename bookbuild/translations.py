@@ -21,7 +21,7 @@ from mdit_py_plugins.myst_role import myst_role_plugin
 
 from .vocabulary import EXPLORERS
 
-_parser = (
+MARKDOWN = (
     MarkdownIt("commonmark")
     .use(front_matter_plugin)
     .use(dollarmath_plugin)
@@ -29,11 +29,14 @@ _parser = (
     .use(myst_block_plugin)
     .use(colon_fence_plugin)
 )
+"""The markdown-it parser the build reads the chapter sources with (CommonMark with
+MyST's front matter, math, roles, block breaks and ``:::`` fences): light enough for
+the translators' check, which has no Sphinx. Its tokens carry source line maps."""
 
 
 def outline(path: Path) -> dict:
     """What must agree across languages, read with markdown-it's MyST plugins."""
-    tokens = _parser.parse(path.read_text(encoding="utf-8"))
+    tokens = MARKDOWN.parse(path.read_text(encoding="utf-8"))
     inline = [child for t in tokens if t.type == "inline" for child in t.children or []]
     in_ordered, exercises = False, 0
     for t in tokens:
@@ -134,7 +137,7 @@ def english_explorers(english: Path) -> Explorers:
     tests/test_glossary.py checks that both read every language's explorers alike.
     """
     found: dict[str, tuple[Callable[[str], Explorer], Sequence[str]]] = {}
-    for token in _parser.parse(english.read_text(encoding="utf-8")):
+    for token in MARKDOWN.parse(english.read_text(encoding="utf-8")):
         name = token.info.strip().strip("{}") if token.type == "colon_fence" else ""
         if name in EXPLORERS and name not in found:
             options = tuple(read_fields(token.content).options)

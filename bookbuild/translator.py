@@ -286,4 +286,4 @@ def sync_code(root: Path, langs: list[str]) -> int:
 def _cells(text: str) -> list[str]:
     lines = text.split("\n")
     return ["\n".join(lines[slice(*t.map)])
-            for t in freshness._code_cells(translations._parser.parse(text))]
+            for t in freshness.code_cells(translations.MARKDOWN.parse(text))]

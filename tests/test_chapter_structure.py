@@ -15,7 +15,7 @@ from myst_parser.parsers.directives import parse_directive_text
 
 from bookbuild.claims import CLAIM
 from bookbuild.landing import read_book_text
-from bookbuild.translations import _parser, mirror_problems, outline
+from bookbuild.translations import MARKDOWN, mirror_problems, outline
 from bookbuild.vocabulary import LANGUAGES
 from sphinxext.schedule_explorer import NAME as EXPLORER
 from sphinxext.schedule_explorer import OPTIONS as EXPLORER_OPTIONS
@@ -94,14 +94,14 @@ LICENCE = "CC BY-SA 4.0"
 
 def chapter_title(code: str) -> str:
     """The text of the chapter's first heading, e.g. "Learning Rate Scheduling"."""
-    tokens = _parser.parse((CHAPTERS / code / "scheduler.md").read_text(encoding="utf-8"))
+    tokens = MARKDOWN.parse((CHAPTERS / code / "scheduler.md").read_text(encoding="utf-8"))
     first = next(i for i, t in enumerate(tokens) if t.type == "heading_open")
     return tokens[first + 1].content
 
 
 def landing_outline(markdown: str) -> dict:
     """What must agree across the languages' landing pages."""
-    tokens = _parser.parse(markdown)
+    tokens = MARKDOWN.parse(markdown)
     inline = [child for t in tokens if t.type == "inline" for child in t.children or []]
     link_texts = [
         inline[i + 1].content for i, c in enumerate(inline)
@@ -157,7 +157,7 @@ def explorers(code: str) -> list[tuple[dict[str, str], str]]:
     with MyST's own directive parser (which rejects unknown options)."""
     text = (CHAPTERS / code / "scheduler.md").read_text(encoding="utf-8")
     found = []
-    for token in _parser.parse(text):
+    for token in MARKDOWN.parse(text):
         if token.type == "colon_fence" and token.info.strip() == f"{{{EXPLORER}}}":
             result = parse_directive_text(ScheduleExplorer, "", token.content)
             assert not result.warnings, f"{code}: {EXPLORER}: {result.warnings}"
