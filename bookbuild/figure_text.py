@@ -314,12 +314,23 @@ def localize_svg(svg: str, words: Mapping[str, str], lang: str) -> str:
     return doc.toxml() if changed else svg
 
 
-def localize_table(html: str, words: Mapping[str, str]) -> str:
+# A value of the results table as pandas writes it: the number, its decimals kept
+_TABLE_NUMBER = re.compile(r"-?\d+(\.(\d+))?")
+
+
+def localize_table(html: str, words: Mapping[str, str], text: BookText) -> str:
     """The results table `html` (a DataFrame's HTML) with its column names, index name
-    and run names in the page's `words`."""
+    and run names in the page's `words`, and its numbers with the decimal mark of the
+    page's language (`text`), as many decimals as pandas wrote; ``NaN`` stays."""
     soup = BeautifulSoup(html, "html.parser")
     for cell in soup.select("table.dataframe th"):
         english = cell.get_text(strip=True)
         if english:
             cell.string = _translated(words, english, "the results table")
+    for cell in soup.select("table.dataframe td"):
+        shown = _TABLE_NUMBER.fullmatch(cell.get_text(strip=True))
+        if shown is not None:
+            decimals = len(shown[2] or "")
+            pattern = "0." + "0" * decimals if decimals else "0"
+            cell.string = text.number(float(shown[0]), pattern)
     return str(soup)

@@ -328,7 +328,7 @@ def describe(page: nbformat.NotebookNode, text: BookText,
         for output in cell.get("outputs", []) if is_results_cell(cell.source) else []:
             html = output.get("data", {}).get("text/html", "")
             if 'class="dataframe"' in html:
-                output["data"]["text/html"] = localize_table(html, words)
+                output["data"]["text/html"] = localize_table(html, words, text)
         figures = [o for o in cell.get("outputs", []) if SVG in o.get("data", {})]
         if cell.cell_type != "code" or not figures:
             continue

@@ -175,17 +175,30 @@ def test_text_width_measures_the_figures_font_and_full_width_characters() -> Non
 
 def test_the_results_table_names_its_columns_and_runs_in_the_pages_language() -> None:
     html = results_table(HISTORIES).to_html(classes="dataframe")
-    table = figure_text.localize_table(html, words("tr"))
+    tr = read_book_text("tr", ROOT)
+    table = figure_text.localize_table(html, words("tr"), tr)
     headers = re.findall(r"<th[^>]*>([^<]*)</th>", table)
     assert [h for h in headers if h] == [
         "eğitim kaybı", "eğitim doğruluğu", "test doğruluğu", "en iyi test doğruluğu",
         "en iyi dönem", "eğitim-test doğruluk boşluğu", "çizelge", "sabit", "kosinüs",
         "ısınma"]
-    assert figure_text.localize_table(html, words("en")) == str(
-        figure_text.BeautifulSoup(html, "html.parser"))
+    english = figure_text.localize_table(html, words("en"), read_book_text("en", ROOT))
+    assert english == str(figure_text.BeautifulSoup(html, "html.parser"))
     with pytest.raises(figure_text.FigureError, match="'best epoch'"):
         figure_text.localize_table(html, {k: v for k, v in words("tr").items()
-                                          if k != "best epoch"})
+                                          if k != "best epoch"}, tr)
+
+
+def test_the_results_tables_numbers_take_the_pages_decimal_mark() -> None:
+    html = results_table(HISTORIES).to_html(classes="dataframe")
+    cells = re.findall(r"<td>([^<]*)</td>", html)
+    assert any("." in c for c in cells)
+    for code, mark in [("en", "."), ("tr", ","), ("pt", ","), ("id", ","), ("zh", "."),
+                       ("ko", ".")]:
+        table = figure_text.localize_table(html, words(code), read_book_text(code, ROOT))
+        shown = re.findall(r"<td>([^<]*)</td>", table)
+        # the same numbers with the same decimals, only the mark differs
+        assert shown == [c.replace(".", mark) for c in cells], code
 
 
 @pytest.mark.parametrize("code", ["ko", "id", "tr", "pt", "zh"])

@@ -12,6 +12,7 @@ import re
 from xml.dom import minidom
 
 import pytest
+from babel.numbers import get_decimal_symbol
 
 from bookbuild.figure_text import page_words
 from bookbuild.landing import read_book_text
@@ -72,6 +73,10 @@ def test_figures_and_the_results_table_speak_the_pages_language(build, lang) -> 
         assert [h for h in headers if h] == [
             words[w] for w in ("train loss", "train acc", "test acc", "best test acc",
                                "best epoch", "train-test gap", "schedule", *RUNS)]
+        # its numbers with the page language's decimal mark, as the spread's table below
+        fractions = [td.get_text(strip=True) for td in table.select("td")
+                     if re.fullmatch(r"-?\d+[.,]\d+", td.get_text(strip=True))]
+        assert fractions and all(get_decimal_symbol(lang.cldr) in f for f in fractions)
 
 
 @pytest.mark.parametrize("lang", LANGUAGES, ids=lambda lang: lang.code)
