@@ -162,6 +162,9 @@ def test_lists_and_numbers_follow_the_pages_language() -> None:
     assert en.listing(["a", "b"]) == "a and b"
     assert en.listing(["a", "b", "c", "d"]) == "a, b, c and d"  # British: no serial comma
     assert zh.listing(["甲", "乙", "丙"]) == "甲、乙和丙"
+    # a Han joiner next to a digit or Latin letter is spaced, as the zh prose writes it
+    assert zh.listing(["0.20", "0.30"]) == "0.20 和 0.30"
+    assert zh.listing(["PyTorch", "余弦", "0.5"]) == "PyTorch、余弦和 0.5"
     assert id_.listing(["a", "b", "c"]) == "a, b, dan c"
     assert (en.number(0.25, "0.00"), pt.number(0.25, "0.00")) == ("0.25", "0,25")
     assert [pt.number(v, "@##") for v in (0.2, 0.0183, 2, 0)] == ["0,2", "0,0183", "2", "0"]
