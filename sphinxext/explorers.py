@@ -64,10 +64,13 @@ class LabelledExplorer(SphinxDirective):
 
 
 def add_explorer(app: Sphinx, directive: type[LabelledExplorer]) -> None:
-    """Register `directive` with its stylesheet and script, and the printed note every
-    explorer carries (`d2l_explorer_print_note`, set by bookbuild from book.yml)."""
+    """Register `directive` with its stylesheet and script, and what every explorer
+    shares: the printed note (`d2l_explorer_print_note`, set by bookbuild from book.yml)
+    and the script that writes numbers with the page language's decimal mark."""
     if "d2l_explorer_print_note" not in app.config:  # the other explorer registered it
         app.add_config_value("d2l_explorer_print_note", "", "html")
+        # before either explorer's script (deferred scripts run in order)
+        app.add_js_file("explorer-numbers.js", loading_method="defer")
     app.add_directive(directive.NAME, directive)
     app.add_css_file(f"{directive.NAME}.css")
     app.add_js_file(f"{directive.NAME}.js", loading_method="defer")

@@ -152,7 +152,7 @@
       // toFixed of a tiny negative (rounding of yMin + i * yStep) would read "-0.0"
       svgElement("text", { class: "d2l-results-tick", x: BOX.left - 6, y: py, dy: "0.32em",
                            "text-anchor": "end" }, axes).textContent =
-        (Math.abs(v) < yStep * 1e-6 ? 0 : v).toFixed(decimals);
+        window.d2lExplorerNumber((Math.abs(v) < yStep * 1e-6 ? 0 : v).toFixed(decimals));
     }
     const xStep = Math.max(1, Math.round(tickStep(Math.max(epochs - 1, 1), width < 480 ? 4 : 6)));
     for (let e = 1; e <= epochs; e = e === 1 && xStep > 1 ? xStep : e + xStep) {
@@ -360,13 +360,15 @@
       item.appendChild(document.createTextNode(" " + self.runLabels[r.run] + ": "));
       const value = document.createElement("strong");
       value.className = "d2l-results-value";
-      value.textContent = formatValue(v, isRate);
+      value.textContent = window.d2lExplorerNumber(formatValue(v, isRate));
       item.appendChild(value);
       if (r.band) {
         const range = document.createElement("span");
         range.className = "d2l-results-range";
-        range.textContent = " (" + formatValue(r.band[0][epoch - 1], isRate) + "\u2013" +
-          formatValue(r.band[1][epoch - 1], isRate) + ")";
+        const low = formatValue(r.band[0][epoch - 1], isRate);
+        const high = formatValue(r.band[1][epoch - 1], isRate);
+        range.textContent = " (" + window.d2lExplorerNumber(low) + "\u2013" +
+          window.d2lExplorerNumber(high) + ")";
         item.appendChild(range);
       }
       list.appendChild(item);

@@ -99,7 +99,8 @@
       svgElement("line", { class: "d2l-explorer-grid", x1: BOX.left, x2: right, y1: py, y2: py },
                  axes);
       svgElement("text", { class: "d2l-explorer-tick", x: BOX.left - 6, y: py, dy: "0.32em",
-                           "text-anchor": "end" }, axes).textContent = (i * yStep).toFixed(decimals);
+                           "text-anchor": "end" }, axes).textContent =
+        window.d2lExplorerNumber((i * yStep).toFixed(decimals));
     }
     const xStep = Math.max(1, Math.round(tickStep(xMax, width < 480 ? 4 : 6)));
     for (let t = 0; t <= lrs.length - 1; t += xStep) {
@@ -184,12 +185,13 @@
     });
     this.root.querySelectorAll("output[data-decimals]").forEach(function (out) {
       const input = document.getElementById(out.htmlFor.value);
-      out.value = Number(input.value).toFixed(Number(out.dataset.decimals));
+      out.value = window.d2lExplorerNumber(
+        Number(input.value).toFixed(Number(out.dataset.decimals)));
     });
     const lrs = schedule(p, this.value("num_epochs"));
     const epoch = this.value("epoch");
     this.chart.draw(lrs, epoch);
-    this.readout.value = formatRate(lrs[epoch]);
+    this.readout.value = window.d2lExplorerNumber(formatRate(lrs[epoch]));
   };
 
   window.d2lScheduleExplorer = { learningRate: learningRate, schedule: schedule,
