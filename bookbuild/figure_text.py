@@ -11,8 +11,10 @@ the build translates those words when it writes each language's page, at the las
   (:func:`page_words`: the English page maps each word to itself, so a new word stops
   the English build too);
 - a figure (a matplotlib SVG, its text drawn as glyph outlines) keeps every glyph
-  outline it has (its tick labels stay as drawn, and a later text may reuse a glyph
-  defined in an earlier one) and gets, for each axis label or legend entry whose words
+  outline it has (a later text may reuse a glyph defined in an earlier one); its tick
+  labels stay as drawn but for the decimal point, which on a page whose language writes
+  a comma (id, tr, pt) uses the font's comma outline instead, of the same width; and it
+  gets, for each axis label or legend entry whose words
   change, a ``<text>`` in that language at the same anchor: the centre of an axis label
   (rotated on the y axis), the start of a legend entry. The browser draws it in the
   reader's fonts, so the SVG needs no font for Hangul or Han. matplotlib's comment
@@ -270,10 +272,12 @@ def _widen(legend: minidom.Element, axes: minidom.Element, extra: float) -> None
             entry.setAttribute("transform", f"translate({shift:.6g} 0)")
 
 
-def localize_svg(svg: str, words: Mapping[str, str], lang: str) -> str:
+def localize_svg(svg: str, words: Mapping[str, str], lang: str, *,
+                 decimal: str = ".") -> str:
     """The matplotlib SVG `svg` with its axis labels and legend entries in the page's
-    words (`words`, from :func:`page_words`; `lang` its language tag); tick labels and
-    everything else as they were. Unchanged when every word stays the same.
+    words (`words`, from :func:`page_words`; `lang` its language tag) and its tick
+    labels' decimal point drawn as the page's `decimal` mark; everything else as it
+    was. Unchanged when every word and the mark stay the same.
 
     Raises FigureError when a text has no translation, is none of those kinds, or
     cannot be read, and when a translated label does not fit the figure.
@@ -281,7 +285,7 @@ def localize_svg(svg: str, words: Mapping[str, str], lang: str) -> str:
     doc = minidom.parseString(svg)
     root = doc.documentElement
     box = tuple(float(v) for v in root.getAttribute("viewBox").split()[2:])
-    changed = False
+    changed = _tick_decimal_marks(doc, decimal)
     legends: dict[str, tuple[minidom.Element, list[_Text]]] = {}
     for group in root.getElementsByTagName("g"):
         parent = group.parentNode
@@ -312,6 +316,60 @@ def localize_svg(svg: str, words: Mapping[str, str], lang: str) -> str:
             _widen(legend, legend.parentNode, extra)
         changed = True
     return doc.toxml() if changed else svg
+
+
+@lru_cache
+def _glyph(char: str) -> tuple[str, str, str]:
+    """(id, path data, transform) of `char`'s outline in the figures' font, as
+    matplotlib's SVG writer defines it (the same writer drew the figures)."""
+    import io
+
+    from matplotlib import rc_context
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(1, 1))
+    figure.text(0, 0, char, family=FONT)
+    out = io.StringIO()
+    with rc_context({"svg.fonttype": "path"}):
+        FigureCanvasSVG(figure).print_svg(out)
+    path = next(p for p in minidom.parseString(out.getvalue()).getElementsByTagName("path")
+                if _id(p).startswith(GLYPH_PREFIX))
+    return _id(path), path.getAttribute("d"), path.getAttribute("transform")
+
+
+def _tick_decimal_marks(doc: minidom.Document, decimal: str) -> bool:
+    """Draw the decimal point of every tick label of `doc` as `decimal` (a glyph of the
+    same font and advance width: DejaVu Sans' comma and period are both 0.318 em, so
+    the label keeps its place); whether anything changed."""
+    if decimal == ".":
+        return False
+    root = doc.documentElement
+    glyph_id = None
+    for group in root.getElementsByTagName("g"):
+        if not (_id(group).startswith("text_")
+                and _id(group.parentNode).startswith(("xtick_", "ytick_"))):
+            continue
+        label = _text(group)  # its comment, matplotlib's, is the label as written
+        uses = group.getElementsByTagName("use")
+        chars = [c for c in label.english if not c.isspace()]
+        if len(chars) != len(uses):
+            raise FigureError(f"the tick label {label.english!r} has {len(uses)} glyphs for "
+                              f"{len(chars)} characters")
+        for char, use in zip(chars, uses, strict=True):
+            if char == ".":
+                glyph_id, d, transform = _glyph(decimal)
+                use.setAttribute("xlink:href", f"#{glyph_id}")
+    if glyph_id is None:
+        return False
+    if not any(_id(p) == glyph_id for p in root.getElementsByTagName("path")):
+        defs = doc.createElement("defs")
+        path = doc.createElement("path")
+        for name, value in (("id", glyph_id), ("d", d), ("transform", transform)):
+            path.setAttribute(name, value)
+        defs.appendChild(path)
+        root.insertBefore(defs, root.firstChild)
+    return True
 
 
 # A value of the results table as pandas writes it: the number, its decimals kept

@@ -341,7 +341,7 @@ def describe(page: nbformat.NotebookNode, text: BookText,
             alt = alt_text(text, labels, names[fw], cell.source,
                            figures[0]["data"][SVG], histories.get(fw, {}))
             figures[0]["data"][SVG] = localize_svg(transparent(figures[0]["data"][SVG]),
-                                                   words, tag)
+                                                   words, tag, decimal=text.decimal_mark)
         except FigureError as error:
             raise FigureError(f"the {fw} cell starting {first!r}: {error}") from None
         cell.metadata.setdefault("mystnb", {})["image"] = {"alt": alt, "classes": CLASSES}

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 from babel.lists import format_list
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, get_decimal_symbol
 
 from .config import ROOT
 from .vocabulary import language
@@ -104,6 +104,11 @@ class BookText:
         if value == 0:
             pattern = pattern if "@" not in pattern else "0"  # CLDR's "@##" writes 0 as 0.0
         return format_decimal(value, format=pattern, locale=self.locale)
+
+    @property
+    def decimal_mark(self) -> str:
+        """This language's decimal mark ("," in id, tr and pt)."""
+        return get_decimal_symbol(self.locale)
 
     def listing(self, items: list[str]) -> str:
         """`items` as one list in this language, by CLDR's list patterns ("a, b and c";

@@ -97,6 +97,35 @@ def test_a_kept_text_keeps_the_glyphs_a_replaced_one_defined() -> None:
     assert used and used <= set(re.findall(r'<path id="([^"]+)"', svg))
 
 
+def tick_glyphs(svg: str) -> list[tuple[str, list[str]]]:
+    """(label as matplotlib wrote it, glyph ids drawn) of every tick label of `svg`."""
+    found = []
+    for group in minidom.parseString(svg).getElementsByTagName("g"):
+        if group.getAttribute("id").startswith("text_") and \
+                group.parentNode.getAttribute("id").startswith(("xtick_", "ytick_")):
+            comment = next(c for c in group.childNodes if c.nodeType == c.COMMENT_NODE)
+            found.append((comment.data.strip(), [u.getAttribute("xlink:href")[1:] for u in
+                                                 group.getElementsByTagName("use")]))
+    return found
+
+
+def test_tick_labels_take_the_pages_decimal_mark() -> None:
+    english = training_svg(HISTORIES["cosine"])
+    period, comma = figure_text._glyph(".")[0], figure_text._glyph(",")[0]
+    before = tick_glyphs(english)
+    assert any("." in label for label, _ in before)
+    svg = figure_text.localize_svg(english, words("tr"), "tr", decimal=",")
+    after = tick_glyphs(svg)
+    assert [label for label, _ in after] == [label for label, _ in before]
+    for (label, old), (_, new) in zip(before, after, strict=True):
+        # the same glyphs in the same places, the comma's where the period was
+        assert new == [comma if g == period else g for g in old], label
+        assert period not in new
+    assert len(re.findall(f'<path id="{comma}"', svg)) == 1  # defined once
+    # the English page's figure keeps its bytes
+    assert figure_text.localize_svg(english, words("en"), "en", decimal=".") == english
+
+
 def test_labels_keep_their_anchor() -> None:
     english = schedule_svg([warmup(t) for t in range(EPOCHS)])
     svg = figure_text.localize_svg(english, words("pt"), "pt-BR")

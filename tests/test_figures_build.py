@@ -14,6 +14,7 @@ from xml.dom import minidom
 import pytest
 from babel.numbers import get_decimal_symbol
 
+from bookbuild import figure_text
 from bookbuild.figure_text import page_words
 from bookbuild.landing import read_book_text
 from bookbuild.vocabulary import FRAMEWORKS, LANGUAGES, RUNS, SOURCE_LANGUAGE
@@ -54,6 +55,14 @@ def test_figures_and_the_results_table_speak_the_pages_language(build, lang) -> 
     for img in soup.select("img.d2l-figure"):
         svg = minidom.parse(str((path.parent / img["src"]).resolve()))
         drawn = [t.firstChild.data for t in svg.getElementsByTagName("text")]
+        # tick labels drawn with the page's decimal mark (glyph outlines, by glyph id)
+        marks = {figure_text._glyph(m)[0] for m in ".,"} - {
+            figure_text._glyph(get_decimal_symbol(lang.cldr))[0]}
+        assert not [u for g in svg.getElementsByTagName("g")
+                    if g.getAttribute("id").startswith("text_")
+                    and g.parentNode.getAttribute("id").startswith(("xtick_", "ytick_"))
+                    for u in g.getElementsByTagName("use")
+                    if u.getAttribute("xlink:href")[1:] in marks], img["src"]
         shown = [c.data.strip() for c in _comments(svg) if not _number(c.data.strip())]
         if lang.code == SOURCE_LANGUAGE:  # as the code drew it
             assert not drawn, f"{img['src']}: {drawn}"
