@@ -11,10 +11,10 @@ learning rate: a rate at which a run can stay at chance for some seeds is too la
 the book. The seed-to-seed spread of the full 30-epoch runs that the book shows is
 measured by ``python -m bookbuild.spread``, not here.
 
-The runs use the chapter's *own* code: for each framework a worker subprocess (MXNet and
-TensorFlow/PyTorch never share a process) executes the code cells of the generated
-notebook ``chapters/en/notebooks/scheduler_<framework>.ipynb`` in order, in one namespace,
-except that
+The runs use the chapter's *own* code: for each framework a worker subprocess
+(``screen_worker.py``; MXNet and TensorFlow/PyTorch never share a process) executes the
+code cells of the generated notebook ``chapters/en/notebooks/scheduler_<framework>.ipynb``
+in order, in one namespace, except that
 
 * the first code cell (the Colab install cell) and IPython magics are skipped;
 * each training statement ``histories[<run>] = train(...)`` is not executed: its
@@ -29,9 +29,10 @@ created, so for TensorFlow every pair first calls ``tf.keras.utils.set_random_se
 and re-creates ``train_iter``/``test_iter`` with ``d2l.load_data_fashion_mnist``: a
 (run, seed) pair fully determines a run on every framework.
 
-The table, per framework x run: seeds, how many diverged (and which), min and median test
-accuracy at the last screened epoch, and the largest learning rate applied. ``--report``
-prints it from the ``--out`` file alone, training nothing.
+The records and the table are ``screen_records.py``. The table, per framework x run:
+seeds, how many diverged (and which), min and median test accuracy at the last screened
+epoch, and the largest learning rate applied. ``--report`` prints it from the ``--out``
+file alone, training nothing.
 
 ``--seed-list 1 2 0`` replaces the seed range (seed 0 is the one the book's build runs).
 Every finished (framework, run, seed) is appended to ``--out`` as one JSON line with its
@@ -63,29 +64,37 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import ast
-import hashlib
-import inspect
 import json
 import math
 import os
 import queue
 import signal
-import statistics
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, TextIO
 
-from _common import REPO, code_cells, format_table, notebook_path, quiet_tf_env, strip_magics
+from _common import REPO, code_cells, notebook_path, quiet_tf_env
+from screen_records import (
+    SCREEN,
+    code_digest,
+    data_label,
+    decode_history,
+    diverged,
+    find_runs,
+    fmt_value,
+    latest_by_key,
+    read_records,
+    record_key,
+    report,
+    unknown_names,
+)
 
 # on sys.path through _common
 from bookbuild.vocabulary import (
-    CHANCE_LEVEL,
     DATA_DIR_ENV,
     FRAMEWORK_TAGS,
     MAX_EXAMPLES_ENV,
@@ -93,393 +102,8 @@ from bookbuild.vocabulary import (
     RUNS,
 )
 
-# Every record says which measurement it is: files written before the seed spread moved
-# to `python -m bookbuild.spread` also hold "spread" records, which are left out.
-SCREEN = "screen"
-HISTORY_KEYS = ("lr", "train_loss", "train_acc", "test_acc")
-
-
-# ------------------------------------------------------------------ pure helpers
-
-
-def code_digest(sources: Iterable[str]) -> str:
-    """Short hash of the code cells, so results can be matched to the code that ran."""
-    digest = hashlib.sha256()
-    for source in sources:
-        digest.update(source.encode() + b"\0")
-    return digest.hexdigest()[:12]
-
-
-def training_run(stmt: ast.stmt) -> str | None:
-    """The run name if ``stmt`` is a chapter training statement
-    ``histories['<run>'] = train(...)``, else ``None``."""
-    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
-        return None
-    target, value = stmt.targets[0], stmt.value
-    if not (
-        isinstance(target, ast.Subscript)
-        and isinstance(target.value, ast.Name)
-        and target.value.id == "histories"
-        and isinstance(target.slice, ast.Constant)
-        and isinstance(target.slice.value, str)
-    ):
-        return None
-    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)):
-        return None
-    return target.slice.value if value.func.id == "train" else None
-
-
-def is_show_results(stmt: ast.stmt) -> bool:
-    """Whether ``stmt`` is a bare call of ``show_results`` (e.g. ``d2l.show_results(...)``)."""
-    if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)):
-        return False
-    func = stmt.value.func
-    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-    return name == "show_results"
-
-
-def find_runs(sources: Iterable[str]) -> list[str]:
-    """Run names of the training statements in the cells, in order."""
-    runs = []
-    for source in sources:
-        for stmt in ast.parse(strip_magics(source)).body:
-            name = training_run(stmt)
-            if name is not None:
-                runs.append(name)
-    return runs
-
-
-def unknown_names(given: Sequence[str], valid: Sequence[str], what: str) -> str | None:
-    """A one-line error for names not in ``valid`` (None when all are valid)."""
-    bad = [name for name in given if name not in valid]
-    if not bad:
-        return None
-    listed = ", ".join(repr(name) for name in valid)
-    plural = "s" if len(bad) > 1 else ""
-    return f"unknown {what}{plural} {', '.join(repr(b) for b in bad)}; valid: {listed}"
-
-
-def encode_float(value: float) -> float | str:
-    """JSON has no NaN/inf: store non-finite values as the strings 'nan', 'inf', '-inf'."""
-    value = float(value)
-    return value if math.isfinite(value) else str(value)
-
-
-def decode_float(value: float | str | None) -> float:
-    return math.nan if value is None else float(value)
-
-
-def encode_history(history: dict[str, Sequence[float]]) -> dict[str, list[float | str]]:
-    return {key: [encode_float(v) for v in history[key]] for key in HISTORY_KEYS}
-
-
-def decode_history(history: dict[str, Sequence[float | str]]) -> dict[str, list[float]]:
-    return {key: [decode_float(v) for v in history.get(key, [])] for key in HISTORY_KEYS}
-
-
-def record_key(record: dict[str, Any]) -> tuple:
-    """What makes two records the same measurement (a rerun skips pairs already done).
-
-    The notebook's code version is part of it: when the chapter changes (say its learning
-    rate), a rerun measures the new code instead of counting the old results as done.
-    """
-    return (
-        record.get("code_sha256"),
-        record["framework"],
-        record["mode"],
-        record["run"],
-        int(record["seed"]),
-        int(record["epochs"]),
-        record.get("max_examples"),
-    )
-
-
-def read_records(path: Path) -> list[dict[str, Any]]:
-    """Records of a JSON-lines file; a line cut short by an interruption is skipped."""
-    if not path.exists():
-        return []
-    records = []
-    with path.open(encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                print(f"{path}:{number}: skipping an unreadable line", file=sys.stderr)
-    return records
-
-
-def latest_by_key(records: Iterable[dict[str, Any]]) -> dict[tuple, dict[str, Any]]:
-    """One record per measurement: the last one written wins."""
-    return {record_key(record): record for record in records}
-
-
-def diverged(history: dict[str, Sequence[float]]) -> bool:
-    """Non-finite training loss or test accuracy <= CHANCE_LEVEL at the last epoch."""
-    loss, test_acc = history["train_loss"][-1], history["test_acc"][-1]
-    return not math.isfinite(loss) or not math.isfinite(test_acc) or test_acc <= CHANCE_LEVEL
-
-
-def _order(framework: str, run: str) -> tuple[int, int, str]:
-    f = FRAMEWORK_TAGS.index(framework) if framework in FRAMEWORK_TAGS else len(FRAMEWORK_TAGS)
-    r = RUNS.index(run) if run in RUNS else len(RUNS)
-    return f, r, run
-
-
-def _groups(records: Iterable[dict[str, Any]]) -> list[tuple[tuple, list[dict]]]:
-    """Screen records grouped by (framework, run, notebook code version, epochs,
-    max_examples), seeds sorted: results of different chapter code never share a row."""
-    groups: dict[tuple, list[dict]] = {}
-    first_seen: dict[tuple[str, str], str] = {}
-    for record in latest_by_key(records).values():
-        if record["mode"] != SCREEN:
-            continue
-        code = record.get("code_sha256") or "?"
-        key = (
-            record["framework"], record["run"], code, int(record["epochs"]),
-            record.get("max_examples"),
-        )  # fmt: skip
-        groups.setdefault(key, []).append(record)
-        version = (record["framework"], code)
-        first_seen[version] = min(first_seen.get(version, "~"), record.get("finished", ""))
-
-    def order(item: tuple[tuple, list]) -> tuple:
-        framework, run, code, epochs, max_examples = item[0]
-        # Per framework, older code versions first; full data (None) after subsets.
-        f, r, name = _order(framework, run)
-        return (f, first_seen[(framework, code)], code, r, name, epochs, max_examples is None,
-                max_examples or 0)
-
-    ordered = sorted(groups.items(), key=order)
-    return [(key, sorted(group, key=lambda r: int(r["seed"]))) for key, group in ordered]
-
-
-def _data(max_examples: int | None) -> str:
-    return "full" if max_examples is None else str(max_examples)
-
-
-def _fmt(value: float | None, digits: int = 3) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.{digits}f}" if math.isfinite(value) else str(value)
-
-
-def _min(values: Sequence[float]) -> float:
-    # NaN never compares smaller, so min() could hide it: a NaN is reported as the minimum.
-    return math.nan if any(math.isnan(v) for v in values) else min(values)
-
-
-def _median(values: Sequence[float]) -> float:
-    return math.nan if any(math.isnan(v) for v in values) else statistics.median(values)
-
-
-def _max_lr(histories: Sequence[dict[str, list[float]]]) -> str:
-    """Largest learning rate applied in the epochs run (what a divergence screen tests)."""
-    rates = [lr for h in histories for lr in h["lr"]]
-    # float32 rates (TensorFlow) print as 0.30000001...; 4 significant digits suffice.
-    return f"{max(rates):.4g}" if rates else "-"
-
-
-def _seed_list(seeds: Sequence[int]) -> str:
-    return " ".join(str(s) for s in seeds) if seeds else "-"
-
-
-def screen_rows(records: Iterable[dict[str, Any]]) -> list[list[str]]:
-    """Rows of the divergence-screen table."""
-    rows = []
-    for (framework, run, code, epochs, max_examples), group in _groups(records):
-        histories = [decode_history(r["history"]) for r in group]
-        finals = [h["test_acc"][-1] for h in histories]
-        bad = [int(r["seed"]) for r, h in zip(group, histories, strict=True) if diverged(h)]
-        rows.append([
-            framework, run, code, _max_lr(histories), str(epochs), _data(max_examples),
-            str(len(group)), str(len(bad)),
-            _seed_list(bad), _fmt(_min(finals)), _fmt(_median(finals)),
-        ])  # fmt: skip
-    return rows
-
-
-SCREEN_HEADERS = [
-    "framework", "run", "code", "max lr", "epochs", "data", "seeds", "diverged", "diverged seeds",
-    "min test acc", "median test acc",
-]  # fmt: skip
-
-
-def compat_digest() -> str:
-    """Short hash of d2l_compat's source, which the notebook code runs on (its loader,
-    metrics and thread settings can change the numbers as much as the notebook can)."""
-    return code_digest(
-        path.name + "\0" + path.read_text(encoding="utf-8")
-        for path in sorted((REPO / "d2l_compat").glob("*.py"))
-    )
-
-
-def code_hash_note(records: Iterable[dict[str, Any]]) -> str | None:
-    """A warning when one framework's records come from different code (notebook code
-    hash / d2l_compat hash; '?' = not recorded)."""
-    hashes: dict[str, set[str]] = {}
-    for record in records:
-        pair = f"{record.get('code_sha256', '?')}/{record.get('compat_sha256', '?')}"
-        hashes.setdefault(record["framework"], set()).add(pair)
-    mixed = {fw: sorted(h) for fw, h in hashes.items() if len(h) > 1}
-    if not mixed:
-        return None
-    parts = "; ".join(f"{fw}: {', '.join(h)}" for fw, h in sorted(mixed.items()))
-    return f"note: records were made from different code, notebook/d2l_compat ({parts})"
-
-
-def report(records: list[dict[str, Any]]) -> str:
-    rows = screen_rows(records)
-    out = [
-        f"Divergence screen (diverged: non-finite train loss or test acc <= {CHANCE_LEVEL} "
-        f"at the last screened epoch; test acc at that epoch)",
-        # framework, run and code are text, the rest numbers
-        format_table(SCREEN_HEADERS, rows, text_columns=3) if rows else "(no screen records)",
-    ]
-    note = code_hash_note(records)
-    if note:
-        out.append(note)
-    return "\n\n".join(out)
-
-
-# ------------------------------------------------------------------ worker (one framework)
-
-
-def _load_chapter(framework: str) -> tuple[dict[str, Any], dict[str, dict[str, Any]], str]:
-    """Execute the notebook's code cells; return the namespace, the captured training
-    calls ({run: {"args", "kwargs"}}) and the code digest."""
-    notebook = json.loads(notebook_path(framework).read_text(encoding="utf-8"))
-    sources = code_cells(notebook)
-    namespace: dict[str, Any] = {"__name__": "__chapter__"}
-    calls: dict[str, dict[str, Any]] = {}
-    for index, source in enumerate(sources):
-        tree = ast.parse(strip_magics(source), filename=f"<{framework} cell {index}>")
-        for stmt in tree.body:
-            run = training_run(stmt)
-            if run is not None:
-                call = stmt.value
-                assert isinstance(call, ast.Call)
-                # Evaluate the arguments where the book would train, so the run keeps the
-                # scheduler (and lr) current at that point of the notebook.
-                args = [_evaluate(arg, namespace) for arg in call.args]
-                kwargs = {kw.arg: _evaluate(kw.value, namespace) for kw in call.keywords}
-                calls[run] = {"args": args, "kwargs": kwargs}
-                namespace.setdefault("histories", {})[run] = None
-            elif not is_show_results(stmt):
-                module = ast.Module(body=[stmt], type_ignores=[])
-                exec(compile(module, f"<{framework} cell {index}>", "exec"), namespace)
-    return namespace, calls, code_digest(sources)
-
-
-def _evaluate(node: ast.expr, namespace: dict[str, Any]) -> Any:
-    return eval(compile(ast.Expression(body=node), "<train argument>", "eval"), namespace)
-
-
-def _describe(scheduler: Any) -> str:
-    """The scheduler's function or class name (a repr would carry a memory address)."""
-    if scheduler is None:
-        return "None"
-    if inspect.isfunction(scheduler):
-        return f"function {scheduler.__qualname__}"
-    attributes = getattr(scheduler, "__dict__", {})
-    return f"{type(scheduler).__qualname__} {attributes}"
-
-
-def _batches_per_epoch(train_iter: Any) -> int:
-    if hasattr(train_iter, "cardinality"):  # tf.data.Dataset
-        return int(train_iter.cardinality())
-    return len(train_iter)
-
-
-def _train_one(
-    framework: str, namespace: dict[str, Any], call: dict[str, Any], epochs: int, seed: int
-) -> tuple[dict[str, list[float]], dict[str, Any]]:
-    train = namespace["train"]
-    bound = inspect.signature(train).bind(*call["args"], **call["kwargs"])
-    bound.arguments["num_epochs"] = epochs
-    bound.arguments["seed"] = seed
-    if framework == "tensorflow":
-        # train_iter's shuffle order is fixed when the dataset is made (under the global
-        # seed then); remake it under this seed so (run, seed) determines the whole run.
-        namespace["tf"].keras.utils.set_random_seed(seed)
-        train_iter, test_iter = namespace["d2l"].load_data_fashion_mnist(namespace["batch_size"])
-        bound.arguments["train_iter"], bound.arguments["test_iter"] = train_iter, test_iter
-    history = train(*bound.args, **bound.kwargs)
-    info = {
-        "lr": float(bound.arguments["lr"]),
-        "scheduler": _describe(bound.arguments.get("scheduler")),
-        "batches_per_epoch": _batches_per_epoch(bound.arguments["train_iter"]),
-    }
-    return {key: [float(v) for v in history[key]] for key in HISTORY_KEYS}, info
-
-
-def _versions(namespace: dict[str, Any]) -> dict[str, str]:
-    versions = {"python": sys.version.split()[0]}
-    for name in ("mx", "torch", "tf", "onp"):
-        module = namespace.get(name)
-        if module is not None and hasattr(module, "__version__"):
-            versions[module.__name__] = module.__version__
-    return versions
-
-
-def _threads() -> dict[str, str]:
-    """The thread caps this worker runs with: those of the variables the book's build
-    sets per kernel that are set here (none: each framework's default)."""
-    from bookbuild.kernel_env import THREAD_VARIABLES
-
-    return {name: os.environ[name] for name in THREAD_VARIABLES if name in os.environ}
-
-
-def worker() -> NoReturn:
-    """Run the jobs read as JSON from stdin; report JSON lines on the original stdout."""
-    spec = json.load(sys.stdin)
-    # The protocol keeps the original stdout; everything else the chapter code, MXNet or
-    # TensorFlow print (including from C) goes to stderr, which the parent logs to a file.
-    proto = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
-    os.dup2(2, 1)
-
-    def send(message: dict[str, Any]) -> None:
-        proto.write(json.dumps(message) + "\n")
-
-    sys.path.insert(0, str(REPO))
-    import matplotlib
-
-    matplotlib.use("Agg")
-    framework = spec["framework"]
-    started = time.perf_counter()
-    compat = compat_digest()  # before the notebook imports d2l_compat
-    namespace, calls, digest = _load_chapter(framework)
-    missing = [job["run"] for job in spec["jobs"] if job["run"] not in calls]
-    if missing:
-        raise SystemExit(f"{framework}: no training cell for {sorted(set(missing))}")
-    send({
-        "event": "ready", "code_sha256": digest, "compat_sha256": compat,
-        "versions": _versions(namespace), "threads": _threads(),
-        "seconds": time.perf_counter() - started,
-        "max_examples": os.environ.get(MAX_EXAMPLES_ENV) or None,
-    })  # fmt: skip
-    progress_file = os.environ.get(PROGRESS_FILE_ENV)
-    for job in spec["jobs"]:
-        offset = os.path.getsize(progress_file) if progress_file and os.path.exists(
-            progress_file) else 0
-        send({"event": "start", **job, "progress_offset": offset})
-        started = time.perf_counter()
-        history, info = _train_one(framework, namespace, calls[job["run"]], job["epochs"],
-                                   job["seed"])
-        send({
-            "event": "result", **job, **info, "history": encode_history(history),
-            "seconds": time.perf_counter() - started,
-        })  # fmt: skip
-    proto.close()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # Everything is reported; skip interpreter teardown, where MXNet and TensorFlow can
-    # take long (or crash) destroying their thread pools.
-    os._exit(0)
-
-
-# ------------------------------------------------------------------ parent
+# The process that trains one framework's jobs
+WORKER = Path(__file__).with_name("screen_worker.py")
 
 
 def _error(message: str) -> None:
@@ -506,12 +130,9 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="explicit seeds, in this order (instead of --seeds)")
     parser.add_argument("--max-examples", type=int,
                         help="train/test on a fixed N-example subset (smoke runs only)")
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     # The seed spread this script once measured too is the book's own command now.
     parser.add_argument("--spread", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.worker:
-        return args
     if args.spread:
         _error("the seed spread is measured by `python -m bookbuild.spread`; this script "
                "is the divergence screen (see --help)")
@@ -627,7 +248,7 @@ def _run_framework(
         log.write(f"\n===== {datetime.now(UTC).isoformat()} {framework}: {len(jobs)} jobs\n")
         log.flush()
         proc = subprocess.Popen(
-            [sys.executable, __file__, "--worker"], cwd=REPO, env=env, text=True,
+            [sys.executable, str(WORKER)], cwd=REPO, env=env, text=True,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
         )  # fmt: skip
     assert proc.stdin is not None and proc.stdout is not None
@@ -699,9 +320,10 @@ def _run_framework(
                 flag = "  DIVERGED" if diverged(history) else ""
                 display.line(
                     f"{framework} {message['mode']} {message['run']!r} seed {message['seed']}: "
-                    f"{message['epochs']} epochs, train loss {_fmt(history['train_loss'][-1])}, "
-                    f"train acc {_fmt(history['train_acc'][-1])}, "
-                    f"test acc {_fmt(history['test_acc'][-1])}, {message['seconds']:.0f} s "
+                    f"{message['epochs']} epochs, "
+                    f"train loss {fmt_value(history['train_loss'][-1])}, "
+                    f"train acc {fmt_value(history['train_acc'][-1])}, "
+                    f"test acc {fmt_value(history['test_acc'][-1])}, {message['seconds']:.0f} s "
                     f"({finished}/{len(jobs)}){flag}"
                 )
                 display.update(framework, f"{finished}/{len(jobs)} runs done", done_epochs)
@@ -726,8 +348,6 @@ def _run_framework(
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
-    if args.worker:
-        worker()
     if args.report:
         print(report(read_records(args.out)))
         return 0
@@ -752,8 +372,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 todo.setdefault(framework, []).append(job)
     total = sum(len(jobs) for jobs in todo.values())
+    data_dir = os.environ.get(DATA_DIR_ENV, "(unset)")
     print(f"{total} runs to train ({skipped} already in {args.out}); data: "
-          f"{_data(args.max_examples)}; {DATA_DIR_ENV}={os.environ.get(DATA_DIR_ENV, '(unset)')}",
+          f"{data_label(args.max_examples)}; {DATA_DIR_ENV}={data_dir}",
           file=sys.stderr, flush=True)
 
     # SIGTERM (e.g. `kill PID`) ends the parent through the same cleanup as Ctrl-C, so the
