@@ -26,6 +26,7 @@ import html
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from babel.numbers import get_decimal_symbol
 from sphinx.application import Sphinx
 
 from bookbuild.vocabulary import SCHEDULE_EXPLORER
@@ -92,22 +93,24 @@ def _number(x: float) -> str:
     return f"{x:g}"
 
 
-def _slider_row(uid: str, slider: Slider, label: str) -> str:
+def _slider_row(uid: str, slider: Slider, label: str, decimal: str) -> str:
     decimals = 2 if slider.step < 1 else 0
     return explorers.range_row(
         PREFIX, uid, slider.name, f"{html.escape(label)} <code>{slider.code}</code>",
         minimum=_number(slider.minimum), maximum=_number(slider.maximum),
         step=_number(slider.step), value=_number(slider.value),
-        output=f'data-decimals="{decimals}"', shown=f"{slider.value:.{decimals}f}",
+        output=f'data-decimals="{decimals}"',
+        shown=f"{slider.value:.{decimals}f}".replace(".", decimal),
         row_attrs=f' data-schedules="{" ".join(slider.schedules)}"',
     )
 
 
-def explorer_html(uid: str, labels: dict[str, str]) -> str:
+def explorer_html(uid: str, labels: dict[str, str], decimal: str = ".") -> str:
     """The explorer's markup; `uid` prefixes its element ids, `labels` maps every name of
-    `OPTIONS` to its text in the page's language."""
+    `OPTIONS` to its text in the page's language, `decimal` is its decimal mark (the
+    sliders' values as shown before the script runs; the script writes them the same)."""
     esc = explorers.escape_labels(labels)
-    rows = "".join(_slider_row(uid, s, labels[s.option]) for s in SLIDERS)
+    rows = "".join(_slider_row(uid, s, labels[s.option], decimal) for s in SLIDERS)
     menu = explorers.menu_row(PREFIX, uid, "schedule", esc["schedule"],
                               explorers.choices(SCHEDULES, esc))
     figure = explorers.chart_figure(PREFIX, uid, 320, esc["chart"])
@@ -133,7 +136,8 @@ class ScheduleExplorer(explorers.LabelledExplorer):
     NAME, LABELS, PREFIX = NAME, OPTIONS, PREFIX
 
     def markup(self) -> Callable[[str], str]:
-        return lambda uid: explorer_html(uid, self.options)
+        decimal = get_decimal_symbol(self.config.language or "en")
+        return lambda uid: explorer_html(uid, self.options, decimal)
 
 
 def setup(app: Sphinx) -> None:
