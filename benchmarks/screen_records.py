@@ -22,13 +22,13 @@ from _common import REPO, format_table, strip_magics
 from bookbuild.vocabulary import (
     CHANCE_LEVEL,
     FRAMEWORK_TAGS,
+    HISTORY_KEYS,
     RUNS,
 )
 
 # Every record says which measurement it is: files written before the seed spread moved
 # to `python -m bookbuild.spread` also hold "spread" records, which are left out.
 SCREEN = "screen"
-HISTORY_KEYS = ("lr", "train_loss", "train_acc", "test_acc")
 
 
 def code_digest(sources: Iterable[str]) -> str:

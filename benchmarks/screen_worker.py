@@ -17,7 +17,6 @@ from typing import Any, NoReturn
 
 from _common import REPO, code_cells, notebook_path, strip_magics
 from screen_records import (
-    HISTORY_KEYS,
     code_digest,
     compat_digest,
     encode_history,
@@ -27,6 +26,7 @@ from screen_records import (
 
 # on sys.path through _common
 from bookbuild.vocabulary import (
+    HISTORY_KEYS,
     MAX_EXAMPLES_ENV,
     PROGRESS_FILE_ENV,
 )

@@ -39,8 +39,10 @@ from typing import Any
 
 import yaml
 
+from .vocabulary import HISTORY_KEYS
+
 CLAIM = re.compile(r"<!--\s*claim:(.*?)-->", re.DOTALL)
-METRICS = ("lr", "train_loss", "train_acc", "test_acc")
+METRICS = HISTORY_KEYS
 OPS = ("less", "within", "not_above")
 QUANTITIES = {"final": 2, "mean": 4, "gap": 1, "roughness": 4, "rise": 4}
 

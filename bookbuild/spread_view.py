@@ -32,10 +32,9 @@ from . import claims as claims_mod
 from . import spread_file
 from .files import write_text_atomic
 from .landing import BookText
-from .vocabulary import FRAMEWORK_TAGS, RUNS, is_results_cell
+from .vocabulary import FRAMEWORK_TAGS, FRAMEWORKS, RUNS, is_results_cell
 
 Histories = Mapping[str, Mapping[str, Sequence[float | None]]]
-FRAMEWORK_NAMES = {"mxnet": "MXNet", "pytorch": "PyTorch", "tensorflow": "TensorFlow"}
 # The results cell's output that carries the figure
 FIGURE_MIME = "image/svg+xml"
 
@@ -198,7 +197,7 @@ def spread_html(text: BookText, spread_: Spread, framework: str,
         f"<table><caption>{_inline(text.line('spread_table', seeds=seeds, date=spread_.date))}"
         "</caption><thead><tr>" + "".join(f'<th scope="col">{c}</th>' for c in columns)
         + f"</tr></thead><tbody>{rows}</tbody></table>")
-    differ = text.line("spread_differ", framework=FRAMEWORK_NAMES[framework],
+    differ = text.line("spread_differ", framework=dict(FRAMEWORKS)[framework],
                        sd=text.number(typical_sd(spread_, framework), "0.000"))
     parts.append(f"<p>{_inline(differ)}</p>")
     return "\n".join(parts) + "\n"

@@ -32,6 +32,12 @@ RUNS: tuple[str, ...] = ("constant", "square root", "multi factor", "cosine", "w
 (``histories['<name>'] = train(...)``), in the order the chapter trains them."""
 
 
+HISTORY_KEYS: tuple[str, ...] = ("lr", "train_loss", "train_acc", "test_acc")
+"""What the chapter's ``train`` returns, one list per key with a value per epoch: the
+learning rate applied during the epoch, then the train loss, train accuracy and test
+accuracy at its end (``d2l_compat``'s results module names the same keys; a test holds
+them equal, so the book's tools need not import it)."""
+
 
 def is_results_cell(source: str) -> bool:
     """Whether the code cell `source` is the chapter's results cell, the one that shows

@@ -35,7 +35,7 @@ from typing import Any
 
 from sphinx.application import Sphinx
 
-from bookbuild.vocabulary import FRAMEWORKS, RESULTS_EXPLORER, RUNS
+from bookbuild.vocabulary import FRAMEWORKS, HISTORY_KEYS, RESULTS_EXPLORER, RUNS
 
 from . import explorers
 
@@ -43,9 +43,6 @@ NAME = RESULTS_EXPLORER
 # Prefix of the explorer's element ids and classes
 PREFIX = "d2l-results"
 CONFIG = "d2l_results_file"
-# What the chapter's `train` returns per epoch (d2l_compat's HISTORY_KEYS; not imported,
-# since d2l_compat pulls in matplotlib and this runs inside every Sphinx build).
-HISTORY_KEYS = ("lr", "train_loss", "train_acc", "test_acc")
 
 # (metric the page draws, option labelling it), in the order of the menu; the first is
 # shown at first, like the left panel of the chapter's results figure. "gap" is

@@ -14,7 +14,7 @@ from bookbuild import claims as claims_mod
 from bookbuild import spread, spread_file, spread_view
 from bookbuild.config import ROOT
 from bookbuild.landing import read_book_text
-from bookbuild.vocabulary import FRAMEWORK_TAGS, LANGUAGES, RUNS, is_results_cell
+from bookbuild.vocabulary import FRAMEWORK_TAGS, FRAMEWORKS, LANGUAGES, RUNS, is_results_cell
 
 
 def history(acc: float, train_acc: float, epochs: int = 3, lr: float = 0.2) -> dict:
@@ -221,7 +221,7 @@ def test_each_tab_gets_its_spread_and_banded_figure(tmp_path: Path) -> None:
         assert ('<th scope="row">cosine</th><td>0.850 ± 0.071</td><td>0.050 ± 0.000</td>'
                 in html)
         assert "<caption>Each run repeated with 2 seeds" in html
-        name = spread_view.FRAMEWORK_NAMES[cell.metadata["d2l_tabs"]["framework"]]
+        name = dict(FRAMEWORKS)[cell.metadata["d2l_tabs"]["framework"]]
         assert f"On {name}, the final test accuracy of a run varies" in text
         assert "about 0.071 (standard deviation)" in text
 
