@@ -71,8 +71,8 @@ def prose(markdown: str, explorers: Explorers) -> list[str]:
 def page_text(code: str, root: Path, explorers: Explorers) -> list[tuple[str, str]]:
     """(where, text) of every piece of the page of language `code` the glossary rules:
     the chapter's prose and every string of its `book.yml`."""
-    source = chapter_source(root, code).read_text(encoding="utf-8")
-    pieces = [("scheduler.md", text) for text in prose(source, explorers)]
+    path = chapter_source(root, code)
+    pieces = [(path.name, text) for text in prose(path.read_text(encoding="utf-8"), explorers)]
     book = yaml.safe_load((root / "chapters" / code / "book.yml").read_text(encoding="utf-8"))
     for key, value in book.items():  # the landing page is markdown, with a {ref}
         texts = prose(value, explorers) if key == "landing" else [value]

@@ -52,7 +52,14 @@ from .spread_file import (
     summary,
     write_spread,
 )
-from .vocabulary import FRAMEWORK_DISTS, FRAMEWORK_TAGS, RUNS, chapter_source
+from .vocabulary import (
+    CHAPTER,
+    DATA_DIR_ENV,
+    FRAMEWORK_DISTS,
+    FRAMEWORK_TAGS,
+    RUNS,
+    chapter_source,
+)
 
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
 
@@ -167,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError("--max-examples needs --out: the book's spread file holds "
                              "full-data runs only")
         build_dir = options.build_dir(args.build_dir, ROOT)
-        data_dir = options.data_dir(os.environ.get("D2L_DATA_DIR"))
+        data_dir = options.data_dir(os.environ.get(DATA_DIR_ENV))
         probe = options.write_probe(options.nearest_existing(out.parent))
         if probe is not None:
             raise ValueError(f"--out {out}: its folder cannot be written ({probe})")
@@ -227,7 +234,7 @@ def _measure(frameworks: list[str], seeds: list[int], jobs: int, cap: int | None
         for seed in seeds:
             if str(seed) in entry["seeds"]:
                 continue
-            path = work / f"scheduler_{fw}_seed{seed}.ipynb"
+            path = work / f"{CHAPTER}_{fw}_seed{seed}.ipynb"
             todo[path] = (fw, seed)
     # seed-major: an interruption leaves whole seeds on every framework
     order = sorted(todo.items(), key=lambda kv: (kv[1][1], frameworks.index(kv[1][0])))
