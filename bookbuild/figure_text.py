@@ -374,21 +374,31 @@ def _tick_decimal_marks(doc: minidom.Document, decimal: str) -> bool:
 
 # A value of the results table as pandas writes it: the number, its decimals kept
 _TABLE_NUMBER = re.compile(r"-?\d+(\.(\d+))?")
+_TABLE_NON_FINITE = ("NaN", "inf", "-inf")
 
 
 def localize_table(html: str, words: Mapping[str, str], text: BookText) -> str:
     """The results table `html` (a DataFrame's HTML) with its column names, index name
     and run names in the page's `words`, and its numbers with the decimal mark of the
-    page's language (`text`), as many decimals as pandas wrote; ``NaN`` stays."""
+    page's language (`text`), as many decimals as pandas wrote; ``NaN`` stays.
+
+    Raises FigureError when a word has no translation or a value is not a number as
+    pandas writes one."""
     soup = BeautifulSoup(html, "html.parser")
     for cell in soup.select("table.dataframe th"):
         english = cell.get_text(strip=True)
         if english:
             cell.string = _translated(words, english, "the results table")
     for cell in soup.select("table.dataframe td"):
-        shown = _TABLE_NUMBER.fullmatch(cell.get_text(strip=True))
+        value = cell.get_text(strip=True)
+        shown = _TABLE_NUMBER.fullmatch(value)
         if shown is not None:
             decimals = len(shown[2] or "")
             pattern = "0." + "0" * decimals if decimals else "0"
             cell.string = text.number(float(shown[0]), pattern)
+        elif value not in _TABLE_NON_FINITE:
+            # a value written another way would keep the code's decimal point unseen
+            raise FigureError(f"the results table has the value {value!r}, not a number "
+                              "as pandas writes one: teach bookbuild/figure_text.py "
+                              "(localize_table) to write it in the page's language")
     return str(soup)

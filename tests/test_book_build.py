@@ -364,7 +364,7 @@ def test_the_end_summary_reports_every_framework_and_the_results(build) -> None:
     _, stdout = build
     for fw, _ in FRAMEWORKS:
         assert re.search(rf"^  {fw}: (executed in \d+ s|cache hit)$", stdout, re.MULTILINE)
-        for run in ("constant", "square root", "multi factor", "cosine", "warmup"):
+        for run in RUNS:
             assert re.search(rf"^{fw} +{run} +\d\.\d{{3}}", stdout, re.MULTILINE), (fw, run)
     # every claim of the text, checked on every seed of the committed spread
     assert "seed spread: not shown on this quick build's pages" in stdout

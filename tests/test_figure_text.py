@@ -228,6 +228,10 @@ def test_the_results_tables_numbers_take_the_pages_decimal_mark() -> None:
         shown = re.findall(r"<td>([^<]*)</td>", table)
         # the same numbers with the same decimals, only the mark differs
         assert shown == [c.replace(".", mark) for c in cells], code
+    # a value written another way stops the build rather than keep its point unseen
+    odd = html.replace(f"<td>{cells[0]}</td>", "<td>85.2%</td>", 1)
+    with pytest.raises(figure_text.FigureError, match="'85.2%'"):
+        figure_text.localize_table(odd, words("tr"), read_book_text("tr", ROOT))
 
 
 @pytest.mark.parametrize("code", ["ko", "id", "tr", "pt", "zh"])

@@ -25,14 +25,15 @@ import nbformat
 import pytest
 
 from bookbuild.vocabulary import FRAMEWORK_TAGS
+from bookbuild.vocabulary import RUNS as CHAPTER_RUNS
 from tests.chapter_code import COLAB_IPYWIDGETS, run_probe
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 RESULTS_CELL = "def show_runs("
 METRICS = ["test accuracy", "train accuracy", "train loss", "train-test gap",
            "learning rate"]
-# The chapter's runs, in the order it trains them
-RUNS = ["constant", "square root", "multi factor", "cosine", "warmup"]
+# The chapter's runs, in the order it trains them (as the widgets' JSON lists them)
+RUNS = list(CHAPTER_RUNS)
 # Changes a reader makes, one control at a time: ("metric", name) or ("runs", indices
 # into RUNS); each shows one figure, or the message when no run is chosen
 CHANGES = [

@@ -72,6 +72,17 @@ def test_history_keys_are_what_train_returns() -> None:
     assert vocabulary.HISTORY_KEYS == rx.HISTORY_KEYS == HISTORY_KEYS
 
 
+def test_every_run_has_a_colour_in_both_themes_and_a_dash_pattern() -> None:
+    # the explorer gives the k-th run the class d2l-results-c<k>; a run without its rule
+    # would be drawn in no colour
+    css = (Path(rx.__file__).parent / "static" / "results-explorer.css").read_text(
+        encoding="utf-8")
+    for k in range(len(RUNS)):
+        assert len(re.findall(rf"--d2l-results-run-{k}: #[0-9a-f]{{6}};", css)) == 2, k
+        assert re.search(rf"\.d2l-results-c{k} {{ --d2l-run: var\(--d2l-results-run-{k}\); "
+                         r"--d2l-dash: [^;]+; }", css), k
+
+
 def test_the_builds_data_pass_and_non_finite_numbers_become_none() -> None:
     data = contract()
     data["histories"]["pytorch"]["cosine"]["train_loss"][2] = math.nan

@@ -19,7 +19,7 @@ import nbformat
 import pytest
 
 from bookbuild.headless import headless_client
-from bookbuild.vocabulary import FRAMEWORK_TAGS
+from bookbuild.vocabulary import FRAMEWORK_TAGS, RUNS
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "chapters" / "en" / "notebooks"
@@ -36,7 +36,6 @@ FORMULAS = {
     0.01 + (0.2 - 0.01) * (1 + math.cos(math.pi * (min(t, 20) - 5) / 15)) / 2,
 }
 PLOTS = ["square root", "factor", "multi factor", "cosine", "warmup"]
-RUNS = ["constant", "square root", "multi factor", "cosine", "warmup"]
 
 
 def probe(key: str, expression: str) -> nbformat.NotebookNode:
