@@ -91,7 +91,7 @@ def labels_of(page: nbformat.NotebookNode) -> Labels:
 
     from sphinxext import results_explorer, schedule_explorer
 
-    from .translations import MARKDOWN
+    from .mirror import MARKDOWN
 
     text = "\n\n".join(c.source for c in page.cells if c.cell_type == "markdown")
     found: dict[str, dict[str, str]] = {}

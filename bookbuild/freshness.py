@@ -2,7 +2,7 @@
 code cells into the translations.
 
 A translation is made of blocks: the chapter's sections (every heading starts one; the
-mirror check of :mod:`bookbuild.translations` keeps the same headings in the same order
+mirror check of :mod:`bookbuild.mirror` keeps the same headings in the same order
 in every language) and the strings of `book.yml`, by key. A block's English version is a
 short hash of the English text: a section's prose and markup without its code cells
 (code is copied, not translated: :func:`sync_code`), each line's trailing spaces and
@@ -29,8 +29,8 @@ from pathlib import Path
 import yaml
 
 from .files import write_text_atomic
+from .mirror import MARKDOWN
 from .sources import fence_problems
-from .translations import MARKDOWN
 from .vocabulary import SOURCE_LANGUAGE, chapter_source
 
 RECORD = "translated_from.yml"

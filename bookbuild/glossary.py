@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from .translations import MARKDOWN, Explorers
+from .mirror import MARKDOWN, Explorers
 from .vocabulary import chapter_source
 
 FILE_NAME = "glossary.yml"

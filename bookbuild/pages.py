@@ -12,8 +12,8 @@ from pathlib import Path
 
 import nbformat
 
+from .mirror import MARKDOWN
 from .notebooks import KERNELSPEC, cell_frameworks
-from .translations import MARKDOWN
 from .vocabulary import FRAMEWORK_TAGS
 
 

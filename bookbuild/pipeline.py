@@ -22,6 +22,7 @@ from . import (
     execute,
     freshness,
     landing,
+    mirror,
     notebooks,
     pages,
     pdf,
@@ -30,7 +31,6 @@ from . import (
     spread_file,
     spread_view,
     summary,
-    translations,
 )
 from . import figures as page_figures
 from .cache import describe, disk_full
@@ -123,7 +123,7 @@ def check_sources(settings: Settings, err: Console) -> Sources:
     for lang in settings.langs:  # the runs of every language are the English source's
         source = chapter_source(root, lang.code)
         problems = ([] if lang.code == SOURCE_LANGUAGE
-                    else translations.mirror_problems(source, english))
+                    else mirror.mirror_problems(source, english))
         if problems:
             raise Failed(f"{source} does not mirror {english}: " + "; ".join(problems)
                          + ". Fix the translation; nothing was executed.")

@@ -29,7 +29,7 @@ import jupytext
 import nbformat
 from jupytext.myst import MystMetadataParsingError, get_parser, myst_to_notebook
 
-from .translations import MARKDOWN, Explorer, Explorers
+from .mirror import MARKDOWN, Explorer, Explorers
 from .vocabulary import FRAMEWORK_TAGS
 
 CODE_DIRECTIVE = "{code-cell}"
@@ -73,7 +73,7 @@ def _closed(token, lines: list[str]) -> bool:
 
 def fence_problems(tokens: list, lines: list[str]) -> list[tuple[int, str]]:
     """(1-based line, message) for each top-level code fence among `tokens` (of
-    :data:`bookbuild.translations.MARKDOWN`, parsed from `lines`) that jupytext would
+    :data:`bookbuild.mirror.MARKDOWN`, parsed from `lines`) that jupytext would
     not read as the cell it looks like: unclosed, or closed by a different fence."""
     problems = []
     for token in tokens:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from . import freshness, glossary, landing, translations
+from . import freshness, glossary, landing, mirror
 from .config import ROOT
 from .files import write_text_atomic
 from .sources import SourceError, read_source
@@ -122,18 +122,18 @@ def _problems(what: Callable[[], list[str]]) -> list[str]:
 
 
 def structure_problems(root: Path, code: str) -> list[str]:
-    return translations.mirror_problems(chapter_source(root, code), chapter_source(root))
+    return mirror.mirror_problems(chapter_source(root, code), chapter_source(root))
 
 
 def source_problems(root: Path, code: str) -> list[str]:
     read_source(chapter_source(root, code),
-                translations.english_explorers(chapter_source(root)))
+                mirror.english_explorers(chapter_source(root)))
     landing.read_book_text(code, root)
     return []
 
 
 def glossary_problems(root: Path, code: str) -> list[str]:
-    return glossary.problems(code, root, translations.english_explorers(chapter_source(root)))
+    return glossary.problems(code, root, mirror.english_explorers(chapter_source(root)))
 
 
 def check(root: Path, code: str, diff: bool = True) -> bool:
@@ -286,4 +286,4 @@ def sync_code(root: Path, langs: list[str]) -> int:
 def _cells(text: str) -> list[str]:
     lines = text.split("\n")
     return ["\n".join(lines[slice(*t.map)])
-            for t in freshness.code_cells(translations.MARKDOWN.parse(text))]
+            for t in freshness.code_cells(mirror.MARKDOWN.parse(text))]

@@ -15,7 +15,7 @@ from myst_parser.parsers.directives import parse_directive_text
 
 from bookbuild.claims import CLAIM
 from bookbuild.landing import read_book_text
-from bookbuild.translations import MARKDOWN, mirror_problems, outline
+from bookbuild.mirror import MARKDOWN, mirror_problems, outline
 from bookbuild.vocabulary import LANGUAGES
 from sphinxext.schedule_explorer import NAME as EXPLORER
 from sphinxext.schedule_explorer import OPTIONS as EXPLORER_OPTIONS

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bookbuild import glossary
+from bookbuild.mirror import english_explorers
 from bookbuild.sources import sphinx_explorers
-from bookbuild.translations import english_explorers
 from bookbuild.vocabulary import LANGUAGES, chapter_source
 
 ROOT = Path(__file__).resolve().parent.parent

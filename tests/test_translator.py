@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bookbuild import freshness, pages, translations, translator
+from bookbuild import freshness, mirror, pages, translator
 from bookbuild.landing import read_book_text
 from bookbuild.vocabulary import LANGUAGES, SOURCE_LANGUAGE, chapter_source
 
@@ -195,7 +195,7 @@ def test_sync_code_changes_nothing_today() -> None:
 def code_free(text: str) -> list[str]:
     """The lines of `text` outside its code cells."""
     lines = text.split("\n")
-    code = {i for t in freshness.code_cells(translations.MARKDOWN.parse(text))
+    code = {i for t in freshness.code_cells(mirror.MARKDOWN.parse(text))
             for i in range(*t.map)}
     return [line for i, line in enumerate(lines) if i not in code]
 
@@ -225,7 +225,7 @@ def test_sync_code_refuses_a_different_number_of_code_cells(
         tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
     edit(chapter_source(tree), SEED_LINE, SEED_LINE.replace("vary", "differ"))
     text = chapter_source(tree, "zh").read_text(encoding="utf-8")
-    cells = freshness.code_cells(translations.MARKDOWN.parse(text))
+    cells = freshness.code_cells(mirror.MARKDOWN.parse(text))
     lines = text.split("\n")
     cell = cells[0]
     del lines[slice(*cell.map)]
