@@ -122,7 +122,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--frameworks", nargs="+", default=list(FRAMEWORK_TAGS),
                         help=f"subset and order of {', '.join(FRAMEWORK_TAGS)} (default: all)")
     parser.add_argument("--runs", nargs="+", default=list(RUNS),
-                        help="subset and order of the runs (default: all five)")
+                        help="subset and order of the runs (default: all)")
     parser.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1 (default 10)")
     parser.add_argument("--epochs", type=int, default=3,
                         help="epochs screened from the start of each run (default 3)")
