@@ -11,7 +11,7 @@ import importlib.util
 import tempfile
 from pathlib import Path
 
-from d2l_compat import _fashion_mnist
+from d2l_compat import fashion_mnist
 
 EXAMPLES_PER_CLASS = 10  # Fashion-MNIST's classes: a subset takes N // 10 of each
 
@@ -38,7 +38,7 @@ def max_examples(value: str, origin: str) -> int:
             "minutes; or leave both --max-examples and D2L_MAX_EXAMPLES unset for the "
             "full book."
         )
-    train_size = _fashion_mnist.FILES["train_images"].count
+    train_size = fashion_mnist.FILES["train_images"].count
     if int(text) >= train_size:
         shown = f"--max-examples {text}" if origin == "--max-examples" else f"{origin}={text!r}"
         # A "subset" as large as the data would train on all of it while every page
@@ -106,8 +106,8 @@ def use_data(data_dir: Path | None) -> None:
     Raises OptionError with the loader's message (what to do) when they are unusable.
     """
     try:
-        _fashion_mnist.load_raw(data_dir)
-    except _fashion_mnist.FashionMNISTError as error:
+        fashion_mnist.load_raw(data_dir)
+    except fashion_mnist.FashionMNISTError as error:
         raise OptionError(str(error)) from None
 
 
@@ -159,14 +159,14 @@ def data_dir(value: str | None) -> Path | None:
     if not value or not value.strip():
         return None
     resolved = Path(value).expanduser().resolve()
-    missing = [spec.name for spec in _fashion_mnist.FILES.values()
+    missing = [spec.name for spec in fashion_mnist.FILES.values()
                if not (resolved / spec.name).is_file()]
     if missing:
         where = "is not a folder" if not resolved.is_dir() else f"lacks {', '.join(missing)}"
         raise OptionError(
             f"D2L_DATA_DIR={value!r} ({resolved}) {where}: point D2L_DATA_DIR at the "
             "folder holding the four Fashion-MNIST files "
-            f"({', '.join(spec.name for spec in _fashion_mnist.FILES.values())}), or unset "
+            f"({', '.join(spec.name for spec in fashion_mnist.FILES.values())}), or unset "
             "it to let d2l_compat use its cache (downloading the files once)."
         )
     return resolved

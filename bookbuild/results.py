@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 
-from d2l_compat._results import METADATA_KEY, summary_rows
+from d2l_compat.results import METADATA_KEY, summary_rows
 
 from . import claims as claims_mod
 from .vocabulary import CHANCE_LEVEL, chapter_source

@@ -26,7 +26,7 @@ import nbformat
 from bs4 import BeautifulSoup
 from markdown_it import MarkdownIt
 
-from d2l_compat._results import plot_histories
+from d2l_compat.results import plot_histories
 
 from . import claims as claims_mod
 from . import spread_file
@@ -102,7 +102,7 @@ def typical_sd(spread_: Spread, framework: str) -> float:
 def bands(spread_: Spread, framework: str) -> dict[str, dict[str, tuple[list[float],
                                                                           list[float]]]]:
     """{run: {'test_acc' | 'train_loss': (low, high)}}: the range over the seeds at each
-    epoch, as :func:`d2l_compat._results.plot_histories` shades it."""
+    epoch, as :func:`d2l_compat.results.plot_histories` shades it."""
     seeds = spread_.by_framework.get(framework, {})
     found: dict[str, dict[str, tuple[list[float], list[float]]]] = {}
     for run in RUNS:

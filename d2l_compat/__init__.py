@@ -5,10 +5,23 @@ Import the framework flavour you want, exactly like d2l::
 
     from d2l_compat import torch as d2l       # or: mxnet, tensorflow
 
-The three submodules expose the same public names with the same signatures. This
-package module itself imports no deep-learning framework.
+The three framework submodules expose the same public names with the same signatures.
+Two framework-free public modules serve tools as well as the notebooks (the book's build
+imports only these and no framework):
 
-Environment variables (see :mod:`d2l_compat._fashion_mnist`):
+:mod:`d2l_compat.fashion_mnist`
+    The data files: where they are looked for (:func:`~d2l_compat.fashion_mnist.locate`),
+    their specification (``FILES``), decoding and verification
+    (:func:`~d2l_compat.fashion_mnist.load_raw`, ``FashionMNISTError``).
+:mod:`d2l_compat.results`
+    The chapter's table and figure of several runs' per-epoch histories
+    (``HISTORY_KEYS``, ``METADATA_KEY``, ``summary_rows``, ``results_table``,
+    ``plot_histories``, ``show_results``).
+
+The modules whose names start with ``_`` are internal. This package module itself
+imports no deep-learning framework.
+
+Environment variables (see :mod:`d2l_compat.fashion_mnist`):
 
 ``D2L_DATA_DIR``
     Directory holding the four Fashion-MNIST ``.gz`` files.

@@ -3,7 +3,7 @@
 Same public names and signatures as :mod:`d2l_compat.torch` and
 :mod:`d2l_compat.tensorflow`. Environment variables: ``D2L_DATA_DIR`` (where the
 Fashion-MNIST files are) and ``D2L_MAX_EXAMPLES`` (cap train and test to a fixed
-class-balanced subset of N examples each); see :mod:`d2l_compat._fashion_mnist`.
+class-balanced subset of N examples each); see :mod:`d2l_compat.fashion_mnist`.
 
 MXNet 1.9.1 still uses numpy aliases that NumPy 1.24 removed (``np.bool``, and
 ``np.int`` in ``mxnet.test_utils``). Importing this module restores exactly those two,
@@ -73,11 +73,11 @@ if (
 import mxnet as _mx  # noqa: E402  (needs the numpy aliases and thread setting above)
 
 from d2l_compat._batching import MinibatchIterator as _MinibatchIterator  # noqa: E402
-from d2l_compat._fashion_mnist import FashionMNISTError  # noqa: E402
-from d2l_compat._fashion_mnist import load_arrays as _load_arrays  # noqa: E402
 from d2l_compat._plotting import Animator, plot, plt, set_figsize, use_svg_display  # noqa: E402
-from d2l_compat._results import plot_histories, results_table, show_results  # noqa: E402
 from d2l_compat._utils import Accumulator, Timer, TrainCallback  # noqa: E402
+from d2l_compat.fashion_mnist import FashionMNISTError  # noqa: E402
+from d2l_compat.fashion_mnist import load_arrays as _load_arrays  # noqa: E402
+from d2l_compat.results import plot_histories, results_table, show_results  # noqa: E402
 
 __all__ = [
     "Accumulator",

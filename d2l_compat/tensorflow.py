@@ -3,7 +3,7 @@
 Same public names and signatures as :mod:`d2l_compat.mxnet` and :mod:`d2l_compat.torch`.
 Environment variables: ``D2L_DATA_DIR`` (where the Fashion-MNIST files are) and
 ``D2L_MAX_EXAMPLES`` (cap train and test to a fixed class-balanced subset of N examples
-each); see :mod:`d2l_compat._fashion_mnist`.
+each); see :mod:`d2l_compat.fashion_mnist`.
 
 Importing this module silences one Keras warning, and only that one: "`shuffle=True` was
 passed, but will be ignored since the data `x` was provided as a tf.data.Dataset", which
@@ -66,11 +66,11 @@ def _import_tensorflow() -> tuple[Any, Any]:
 
 _tf, _keras = _import_tensorflow()
 
-from d2l_compat._fashion_mnist import FashionMNISTError  # noqa: E402  (after the quiet import)
-from d2l_compat._fashion_mnist import load_arrays as _load_arrays  # noqa: E402  (after the quiet import)
 from d2l_compat._plotting import Animator, plot, plt, set_figsize, use_svg_display  # noqa: E402  (after the quiet import)
-from d2l_compat._results import plot_histories, results_table, show_results  # noqa: E402  (after the quiet import)
 from d2l_compat._utils import Accumulator, Timer  # noqa: E402  (after the quiet import)
+from d2l_compat.fashion_mnist import FashionMNISTError  # noqa: E402  (after the quiet import)
+from d2l_compat.fashion_mnist import load_arrays as _load_arrays  # noqa: E402  (after the quiet import)
+from d2l_compat.results import plot_histories, results_table, show_results  # noqa: E402  (after the quiet import)
 
 __all__ = [
     "Accumulator",

@@ -3,7 +3,7 @@
 Same public names and signatures as :mod:`d2l_compat.mxnet` and
 :mod:`d2l_compat.tensorflow`. Environment variables: ``D2L_DATA_DIR`` (where the
 Fashion-MNIST files are) and ``D2L_MAX_EXAMPLES`` (cap train and test to a fixed
-class-balanced subset of N examples each); see :mod:`d2l_compat._fashion_mnist`.
+class-balanced subset of N examples each); see :mod:`d2l_compat.fashion_mnist`.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from typing import Any
 import torch as _torch
 
 from d2l_compat._batching import MinibatchIterator as _MinibatchIterator
-from d2l_compat._fashion_mnist import FashionMNISTError
-from d2l_compat._fashion_mnist import load_arrays as _load_arrays
 from d2l_compat._plotting import Animator, plot, plt, set_figsize, use_svg_display
-from d2l_compat._results import plot_histories, results_table, show_results
 from d2l_compat._utils import Accumulator, Timer, TrainCallback
+from d2l_compat.fashion_mnist import FashionMNISTError
+from d2l_compat.fashion_mnist import load_arrays as _load_arrays
+from d2l_compat.results import plot_histories, results_table, show_results
 
 __all__ = [
     "Accumulator",

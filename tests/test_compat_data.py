@@ -166,7 +166,7 @@ def test_resize(name, monkeypatch):
     images, labels, sizes = _epoch(name, test_iter)
     assert images.shape == (100, 1, 56, 56) and images.dtype == np.float32
     assert 0.0 <= images.min() and images.max() <= 1.0
-    from d2l_compat._fashion_mnist import balanced_subset, load_raw, resize_images
+    from d2l_compat.fashion_mnist import balanced_subset, load_raw, resize_images
 
     raw = load_raw()
     keep = balanced_subset(raw["test_labels"], 100)
@@ -175,7 +175,7 @@ def test_resize(name, monkeypatch):
 
 
 def test_resize_images_keeps_constant_images():
-    from d2l_compat._fashion_mnist import resize_images
+    from d2l_compat.fashion_mnist import resize_images
 
     images = np.full((3, 28, 28), 77, np.uint8)
     for size in (14, 28, 32, (20, 40)):
@@ -193,7 +193,7 @@ def test_resize_images_matches_torch_bilinear(fashion_mnist_dir):
 
     images, _ = _official(fashion_mnist_dir, "t10k")
     images = images[:100]
-    from d2l_compat._fashion_mnist import resize_images
+    from d2l_compat.fashion_mnist import resize_images
 
     for size in (56, 96, 20):
         reference = F.interpolate(

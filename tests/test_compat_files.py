@@ -11,8 +11,8 @@ import urllib.error
 import numpy as np
 import pytest
 
-from d2l_compat import _fashion_mnist as fm
-from d2l_compat._fashion_mnist import FashionMNISTError
+from d2l_compat import fashion_mnist as fm
+from d2l_compat.fashion_mnist import FashionMNISTError
 
 NAMES = [spec.name for spec in fm.FILES.values()]
 TRAIN_IMAGES = "train-images-idx3-ubyte.gz"

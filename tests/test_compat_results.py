@@ -6,7 +6,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from d2l_compat import _results
+from d2l_compat import results
 
 HISTORIES = {
     "constant": {"lr": [0.3] * 3, "train_loss": [0.9, 0.5, 0.4],
@@ -17,7 +17,7 @@ HISTORIES = {
 
 
 def test_summary_rows() -> None:
-    constant, cosine = _results.summary_rows(HISTORIES)
+    constant, cosine = results.summary_rows(HISTORIES)
     assert constant == {
         "schedule": "constant", "train loss": 0.4, "train acc": 0.90, "test acc": 0.83,
         "best test acc": 0.84, "best epoch": 2, "train-test gap": pytest.approx(0.07),
@@ -26,7 +26,7 @@ def test_summary_rows() -> None:
 
 
 def test_results_table_is_indexed_by_schedule() -> None:
-    table = _results.results_table(HISTORIES)
+    table = results.results_table(HISTORIES)
     assert list(table.index) == ["constant", "cosine"]
     assert list(table.columns) == ["train loss", "train acc", "test acc", "best test acc",
                                    "best epoch", "train-test gap"]
@@ -34,7 +34,7 @@ def test_results_table_is_indexed_by_schedule() -> None:
 
 
 def test_figure_overlays_every_run() -> None:
-    fig = _results.plot_histories(HISTORIES)
+    fig = results.plot_histories(HISTORIES)
     acc_ax, loss_ax = fig.axes
     assert [line.get_label() for line in acc_ax.lines] == ["constant", "cosine"]
     assert list(loss_ax.lines[1].get_ydata()) == [0.8, 0.45, 0.3]
@@ -49,7 +49,7 @@ def test_figure_overlays_every_run() -> None:
 ])
 def test_bad_histories_are_named(bad, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        _results.results_table(bad)
+        results.results_table(bad)
 
 
 @pytest.mark.kernel
@@ -57,12 +57,12 @@ def test_show_results_in_a_kernel_carries_the_histories() -> None:
     diverged = {**HISTORIES["constant"], "train_loss": [0.9, "NAN", "NAN"]}
     source = repr({**HISTORIES, "diverged": diverged}).replace("'NAN'", "math.nan")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        f"import math\nfrom d2l_compat import _results\n_results.show_results({source})")])
+        f"import math\nfrom d2l_compat import results\nresults.show_results({source})")])
     NotebookClient(nb, timeout=120, kernel_name="python3").execute()
     outputs = nb.cells[0].outputs
     table = [o for o in outputs if "text/html" in o.get("data", {})]
     assert table and "<table" in table[0]["data"]["text/html"]
-    stored = table[0]["metadata"][_results.METADATA_KEY]
+    stored = table[0]["metadata"][results.METADATA_KEY]
     assert stored["cosine"] == HISTORIES["cosine"]
     # JSON has no NaN: a diverged run's values are stored as null
     assert stored["diverged"]["train_loss"] == [0.9, None, None]

@@ -17,7 +17,7 @@ matplotlib.use("Agg")
 
 from bookbuild import figure_text, figures  # noqa: E402
 from bookbuild.landing import read_book_text  # noqa: E402
-from d2l_compat._results import plot_histories, results_table  # noqa: E402
+from d2l_compat.results import plot_histories, results_table  # noqa: E402
 from tests.test_figures import (  # noqa: E402
     EPOCHS,
     HISTORIES,

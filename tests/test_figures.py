@@ -21,7 +21,7 @@ matplotlib.use("Agg")
 from bookbuild import figures  # noqa: E402
 from bookbuild.landing import read_book_text  # noqa: E402
 from d2l_compat._plotting import Animator, plot, plt  # noqa: E402
-from d2l_compat._results import plot_histories  # noqa: E402
+from d2l_compat.results import plot_histories  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 EPOCHS = 30

@@ -67,7 +67,7 @@ def english_labels() -> dict[str, str]:
 # --- the data contract -----------------------------------------------------------------
 
 def test_history_keys_are_what_train_returns() -> None:
-    from d2l_compat._results import HISTORY_KEYS
+    from d2l_compat.results import HISTORY_KEYS
 
     assert vocabulary.HISTORY_KEYS == rx.HISTORY_KEYS == HISTORY_KEYS
 

@@ -1,5 +1,6 @@
 """Framework-free summary of several training runs: the chapter's results table and
-figure (:func:`results_table`, :func:`plot_histories`, :func:`show_results`).
+figure (:func:`summary_rows`, :func:`results_table`, :func:`plot_histories`,
+:func:`show_results`). Public: the book's build reads the published runs with it too.
 
 A *history* is what the chapter's ``train`` returns on every framework: a dict with the
 keys ``'lr'``, ``'train_loss'``, ``'train_acc'`` and ``'test_acc'``, each a list with one
@@ -17,7 +18,8 @@ import matplotlib.pyplot as plt
 
 from d2l_compat._plotting import _kernel_shell, use_svg_display
 
-__all__ = ["HISTORY_KEYS", "METADATA_KEY", "plot_histories", "results_table", "show_results"]
+__all__ = ["HISTORY_KEYS", "METADATA_KEY", "plot_histories", "results_table", "show_results",
+           "summary_rows"]
 
 HISTORY_KEYS = ("lr", "train_loss", "train_acc", "test_acc")
 # Output metadata under which show_results() stores the raw histories, so that tools
