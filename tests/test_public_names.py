@@ -98,3 +98,46 @@ def test_the_public_uses_pass() -> None:
     assert modules == {("results", "METADATA_KEY"), ("results", "summary_rows"),
                        ("fashion_mnist", None), ("fashion_mnist", "FILES"),
                        ("fashion_mnist", "load_raw"), ("torch", None)}
+
+
+def private_imports(source: str, label: str) -> list[str]:
+    """Each name with a leading underscore that `source` (a module of a tool, shown as
+    `label`) imports from another module of the project (relative or absolute)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and (
+                node.level > 0 or (node.module or "").split(".")[0] in TOOLS):
+            found += [f"{label}:{node.lineno}: imports {alias.name} from "
+                      f"{'.' * node.level}{node.module or ''}"
+                      for alias in node.names
+                      if alias.name.startswith("_") and not alias.name.startswith("__")]
+    return found
+
+
+def test_tools_import_no_private_name_from_each_other() -> None:
+    files = [p for tool in TOOLS for p in sorted((ROOT / tool).rglob("*.py"))]
+    found = [problem for path in files
+             for problem in private_imports(path.read_text(encoding="utf-8"),
+                                            str(path.relative_to(ROOT)))]
+    assert not found, "\n".join(found)
+
+
+def test_the_private_import_check_finds_one() -> None:
+    assert private_imports("from .translations import _parser\n", "probe.py") == [
+        "probe.py:1: imports _parser from .translations"]
+    assert private_imports("from bookbuild.sources import _x, public\n", "p.py") == [
+        "p.py:1: imports _x from bookbuild.sources"]
+    assert private_imports("from . import files\nfrom __future__ import annotations\n",
+                           "p.py") == []
+
+
+def test_d2l_compat_and_the_tools_name_the_same_environment_variables() -> None:
+    # d2l_compat cannot import bookbuild (Colab installs only the package), so each side
+    # spells the names; they must agree
+    from bookbuild import vocabulary
+    from d2l_compat import fashion_mnist
+
+    assert fashion_mnist.ENV_DATA_DIR == vocabulary.DATA_DIR_ENV
+    assert fashion_mnist.ENV_MAX_EXAMPLES == vocabulary.MAX_EXAMPLES_ENV
+    plotting = (PACKAGE / "_plotting.py").read_text(encoding="utf-8")
+    assert f'os.environ.get("{vocabulary.PROGRESS_FILE_ENV}")' in plotting
