@@ -345,7 +345,8 @@ def _tick_decimal_marks(doc: minidom.Document, decimal: str) -> bool:
     if decimal == ".":
         return False
     root = doc.documentElement
-    glyph_id = None
+    glyph_id, d, transform = _glyph(decimal)
+    changed = False
     for group in root.getElementsByTagName("g"):
         if not (_id(group).startswith("text_")
                 and _id(group.parentNode).startswith(("xtick_", "ytick_"))):
@@ -358,9 +359,9 @@ def _tick_decimal_marks(doc: minidom.Document, decimal: str) -> bool:
                               f"{len(chars)} characters")
         for char, use in zip(chars, uses, strict=True):
             if char == ".":
-                glyph_id, d, transform = _glyph(decimal)
                 use.setAttribute("xlink:href", f"#{glyph_id}")
-    if glyph_id is None:
+                changed = True
+    if not changed:
         return False
     if not any(_id(p) == glyph_id for p in root.getElementsByTagName("path")):
         defs = doc.createElement("defs")
